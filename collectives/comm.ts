@@ -1,0 +1,20 @@
+/**
+ * The point-to-point view one collective call has of its group. Every algorithm file in collectives/
+ * is written against this interface only, so it can be unit-tested over an in-memory Comm and run
+ * over the ZeroMQ transport unchanged.
+ *
+ * Invariants the process group guarantees:
+ * - `step` labels a message within one collective call; (source, destination, step) is unique per call.
+ *   Messages of different calls never mix (the group adds the call's sequence number and fingerprint).
+ * - `send` resolves once the transport has taken the bytes. Sends are zero-copy: the caller must not
+ *   modify `data` afterwards unless it has a causal proof that the peer already received it (e.g. the
+ *   peer's reply to it arrived). Copy (`data.slice()`) when in doubt.
+ * - `recv` resolves with a buffer the caller owns (it may keep it, return views of it, or write into it).
+ *   Its byteOffset is a multiple of 8, so any typed-array view of it is aligned.
+ */
+export interface Comm {
+  readonly rank: number;
+  readonly size: number;
+  send(peer: number, step: number, data: Uint8Array): Promise<void>;
+  recv(peer: number, step: number): Promise<Uint8Array>;
+}
