@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../../src/atomic-write.js';
 import {
   accuracyPerRun,
   cnnTimeVsNodes,

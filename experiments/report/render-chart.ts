@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../../src/atomic-write.js';
 import { ChartRenderError } from './errors.js';
 
 export interface RenderedChart {
