@@ -117,3 +117,30 @@ t.test('empty file and header-only file', async (t) => {
   await t.rejects(inspectCsv(file('hdr.csv', 'node1,node2\n')), EmptyCsvError);
   await t.rejects(inspectCsv(join(dir, 'missing.csv')), /no such file/);
 });
+
+t.test('record batches (Int64 columns) and Arrow IPC files read by share of batches', async (t) => {
+  const { csvRecordBatches, readArrowChunks, isArrowFile } = await import('../src/data/index.js');
+  const { RecordBatchFileWriter, Table } = await import('apache-arrow');
+  const lines = Array.from({ length: 100 }, (_, i) => `${i * 1e9 + 7},${-i}`);
+  const p = file('ids.csv', `node1,node2\n${lines.join('\n')}\n`);
+  const batches = [];
+  for await (const b of csvRecordBatches(p, { chunkRows: 30 })) batches.push(b);
+  t.same(
+    batches.map((b) => b.numRows),
+    [30, 30, 30, 10],
+  );
+  t.equal(batches[3].getChild('node1')?.get(9), BigInt(99e9 + 7), 'int64 exact');
+  t.equal(batches[0].getChild('node2')?.get(5), -5n);
+  const ipc = join(dir, 'ids.arrow');
+  writeFileSync(ipc, RecordBatchFileWriter.writeAll(new Table(batches)).toUint8Array(true));
+  t.ok(await isArrowFile(ipc));
+  t.notOk(await isArrowFile(p));
+  const seen: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    for await (const ch of readArrowChunks(ipc, { rank: r, size: 3 })) seen.push(...ch.columns[0]);
+  }
+  t.same(
+    seen,
+    lines.map((l) => Number(l.split(',')[0])),
+  );
+});

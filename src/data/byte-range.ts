@@ -12,7 +12,8 @@ export interface ByteRange {
 
 /** Rank `rank` of `size`'s share: [floor(total*r/size), floor(total*(r+1)/size)). */
 export function shareOfRange(range: ByteRange, rank: number, size: number): ByteRange {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`size must be a positive integer, got ${size}`);
   if (!Number.isInteger(rank) || rank < 0 || rank >= size) {
     throw new RangeError(`rank must be an integer in [0, ${size}), got ${rank}`);
   }
@@ -30,7 +31,8 @@ export function shareOfRange(range: ByteRange, rank: number, size: number): Byte
 export function fixedBlocks(fileSize: number, blockBytes: number): ByteRange[] {
   if (!(blockBytes >= 1)) throw new RangeError(`block size must be at least 1 byte, got ${blockBytes}`);
   const out: ByteRange[] = [];
-  for (let s = 0; s < fileSize; s += blockBytes) out.push({ start: s, end: Math.min(fileSize, s + blockBytes) });
+  for (let s = 0; s < fileSize; s += blockBytes)
+    out.push({ start: s, end: Math.min(fileSize, s + blockBytes) });
   return out;
 }
 

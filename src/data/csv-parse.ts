@@ -106,7 +106,7 @@ export function parseCsvLines(
     let bad = 0;
     let col = 0;
     for (;;) {
-      while (pos < to && ((c = buf[pos]) === 32 || c === 9)) pos++;
+      while (pos < to && (buf[pos] === 32 || buf[pos] === 9)) pos++;
       const fieldStart = pos;
       let neg = false;
       if (pos < to) {
@@ -184,7 +184,7 @@ export function parseCsvLines(
       }
       cols[col][row] = neg ? -v : v;
       col++;
-      while (pos < to && ((c = buf[pos]) === 32 || c === 9)) pos++;
+      while (pos < to && (buf[pos] === 32 || buf[pos] === 9)) pos++;
       if (pos === to) break;
       c = buf[pos];
       if (c === 44) {
