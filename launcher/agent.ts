@@ -1,0 +1,83 @@
+/**
+ * The per-host agent (`tsrun --agent ...`) that the SSH launcher starts on every host: reads the job
+ * secret from stdin, runs this host's ranks, reports each rank's exit as a control line, and stops its
+ * ranks when stdin ends — which is also what happens when the launcher or its SSH connection dies, so a
+ * lost launcher never leaves ranks behind on a remote host.
+ */
+import { createInterface } from 'node:readline';
+import { type AgentHello, encodeEvent } from './agent-protocol.js';
+import type { CliOptions } from './cli-options.js';
+import { UsageError } from './errors.js';
+import { freePort } from './local-spawner.js';
+import { NodeRun } from './node-runner.js';
+import { onStopSignal, signalExitStatus } from './stop-signals.js';
+
+function readHello(): Promise<{ hello: AgentHello; stdinClosed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: process.stdin });
+    let got = false;
+    let closed!: () => void;
+    const stdinClosed = new Promise<void>((r) => {
+      closed = r;
+    });
+    rl.on('line', (line) => {
+      if (got) return;
+      got = true;
+      try {
+        resolve({ hello: JSON.parse(line) as AgentHello, stdinClosed });
+      } catch {
+        reject(new UsageError('--agent expects a JSON line on stdin (it is started by tsrun --hostfile)'));
+      }
+    });
+    rl.on('close', () => {
+      if (!got) reject(new UsageError('--agent: stdin closed before the job description arrived'));
+      closed();
+    });
+  });
+}
+
+export async function runAgent(o: CliOptions): Promise<number> {
+  if (
+    o.rankOffset === undefined ||
+    o.worldSize === undefined ||
+    !o.masterAddr ||
+    o.masterPort === undefined
+  ) {
+    throw new UsageError('--agent needs --rank-offset, --world-size, --master-addr and --master-port');
+  }
+  const { hello, stdinClosed } = await readHello();
+  const masterPort = o.masterPort === 0 ? await freePort('0.0.0.0') : o.masterPort;
+  const run = new NodeRun(
+    {
+      script: o.script,
+      scriptArgs: o.scriptArgs,
+      rankOffset: o.rankOffset,
+      localWorldSize: o.nprocPerNode,
+      worldSize: o.worldSize,
+      groupRank: o.nodeRank,
+      masterAddr: o.masterAddr,
+      masterPort,
+      jobSecret: hello.jobSecret,
+      restartCount: hello.restartCount,
+      extraEnv: hello.env,
+      tagOutput: o.tagOutput,
+      logDir: o.logDir,
+      killGraceMs: o.killGraceMs,
+    },
+    (e) => process.stderr.write(encodeEvent({ ev: 'exit', ...e })),
+  );
+  process.stderr.write(
+    encodeEvent({ ev: 'started', masterPort, pids: run.job.procs.map((p) => p.pid ?? -1) }),
+  );
+  let stopSignal: NodeJS.Signals | undefined;
+  const dispose = onStopSignal((signal, repeated) => {
+    stopSignal ??= signal;
+    void run.stop(`agent received ${signal}`, repeated ? 'SIGKILL' : 'SIGTERM');
+  });
+  void stdinClosed.then(() => run.stop('the launcher closed the connection'));
+  const result = await run.done;
+  dispose();
+  process.stdin.destroy();
+  if (stopSignal) return signalExitStatus(stopSignal);
+  return result.failure ? 1 : 0;
+}

@@ -1,0 +1,228 @@
+/**
+ * Every tsrun flag in one table: help text, default, torchrun's underscore alias. `tsrun --help` and the
+ * README's flag list say the same thing. Parsing stops at the script name, so the script's own flags are
+ * passed to it untouched.
+ */
+import { availableParallelism } from 'node:os';
+import yargs from 'yargs';
+import { NotImplementedError, UsageError } from './errors.js';
+
+export interface CliOptions {
+  script: string;
+  scriptArgs: string[];
+  nprocPerNode: number;
+  nnodes: number;
+  nodeRank: number;
+  masterAddr?: string;
+  masterPort?: number;
+  standalone: boolean;
+  hostfile?: string;
+  hosts?: string;
+  sshOpt: string[];
+  remoteCwd?: string;
+  remoteNode?: string;
+  tagOutput: boolean;
+  logDir?: string;
+  env: Record<string, string>;
+  maxRestarts: number;
+  killGraceMs: number;
+  /** Internal: this process is the per-host agent started by the SSH launcher. */
+  agent: boolean;
+  rankOffset?: number;
+  worldSize?: number;
+}
+
+const USAGE = `tsrun [options] script.ts [script args...]
+
+Runs script.ts as one process per rank, locally, per node (as torchrun) or on every host of a hostfile
+over SSH (as mpirun). Each rank gets RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, GROUP_RANK,
+MASTER_ADDR, MASTER_PORT and TSRUN_JOB_SECRET.
+
+Examples:
+  tsrun --standalone --nproc-per-node 4 train.ts --epochs 3
+  tsrun --nnodes 3 --node-rank 0 --master-addr 10.0.0.1 --master-port 29500 --nproc-per-node 2 train.ts
+  tsrun --hostfile hostfiles/cluster-3node --tag-output train.ts
+  tsrun --hosts node1:2,node2:2 -x OMP_NUM_THREADS=1 train.ts`;
+
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function toArray(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+function intFlag(name: string, v: unknown, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v);
+  if (!/^\d+$/.test(s) || Number(s) < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}, got '${s}'`);
+  return Number(s);
+}
+
+/** `-x NAME=VALUE` sets, `-x NAME` forwards tsrun's own value (as mpirun). */
+export function parseExports(items: string[], from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    const name = eq === -1 ? item : item.slice(0, eq);
+    if (!NAME_RE.test(name))
+      throw new UsageError(`-x '${item}': '${name}' is not an environment variable name`);
+    if (eq !== -1) env[name] = item.slice(eq + 1);
+    else if (from[name] !== undefined) env[name] = from[name]!;
+    else throw new UsageError(`-x ${name}: ${name} is not set in tsrun's environment; use -x ${name}=VALUE`);
+  }
+  return env;
+}
+
+export function buildParser(argv: string[]) {
+  return yargs(argv)
+    .scriptName('tsrun')
+    .usage(USAGE)
+    .parserConfiguration({ 'halt-at-non-option': true, 'populate--': false, 'camel-case-expansion': true })
+    .options({
+      'nproc-per-node': {
+        alias: 'nproc_per_node',
+        type: 'string',
+        default: '1',
+        describe: 'ranks on this node (per host with --nnodes); "auto" = number of cores',
+      },
+      nnodes: { type: 'string', default: '1', describe: 'number of nodes (per-node mode, as torchrun)' },
+      'node-rank': {
+        alias: 'node_rank',
+        type: 'string',
+        default: '0',
+        describe: "this node's index, 0..nnodes-1; global ranks are node-major",
+      },
+      'master-addr': {
+        alias: 'master_addr',
+        type: 'string',
+        describe:
+          "address of rank 0's host, which serves the rendezvous (default 127.0.0.1; SSH: first host)",
+      },
+      'master-port': {
+        alias: 'master_port',
+        type: 'string',
+        describe: 'rendezvous port on the master (default: a free port on one node, 29500 with --nnodes > 1)',
+      },
+      standalone: { type: 'boolean', default: false, describe: 'single node on 127.0.0.1 with a free port' },
+      hostfile: { type: 'string', describe: 'Open MPI hostfile (host slots=N); start every rank over SSH' },
+      hosts: { type: 'string', describe: 'host list a:2,b:2 (host:slots), same as a hostfile' },
+      'ssh-opt': {
+        alias: 'ssh_opt',
+        type: 'string',
+        describe: "option for ssh: 'Key=Value' becomes -o Key=Value, '-i KEY' is passed as is (repeatable)",
+      },
+      'remote-cwd': {
+        alias: 'remote_cwd',
+        type: 'string',
+        describe: "working directory of remote ranks (default: tsrun's cwd)",
+      },
+      'remote-node': {
+        alias: 'remote_node',
+        type: 'string',
+        describe: "node binary on remote hosts (default: this node's path)",
+      },
+      pool: {
+        type: 'boolean',
+        default: false,
+        describe: 'task-pool job: rank 0 is the driver (not implemented yet)',
+      },
+      'dashboard-port': {
+        alias: 'dashboard_port',
+        type: 'string',
+        describe: 'serve the live dashboard (not implemented yet)',
+      },
+      'tag-output': {
+        alias: 'tag_output',
+        type: 'boolean',
+        default: false,
+        describe: 'prefix every output line with [rank]',
+      },
+      'log-dir': { alias: 'log_dir', type: 'string', describe: 'also write each rank to DIR/rank-<r>.log' },
+      x: {
+        type: 'string',
+        describe: 'NAME[=VALUE]: pass an environment variable to every rank (repeatable)',
+      },
+      'max-restarts': {
+        alias: 'max_restarts',
+        type: 'string',
+        default: '0',
+        describe: 'restart the whole job after a failure up to N times (TSRUN_RESTART_COUNT counts)',
+      },
+      'kill-grace-ms': {
+        type: 'string',
+        default: '5000',
+        describe: 'when stopping a job: SIGTERM, then SIGKILL after this many ms',
+      },
+      agent: { type: 'boolean', default: false, hidden: true },
+      'rank-offset': { type: 'string', hidden: true },
+      'world-size': { type: 'string', hidden: true },
+    })
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(110)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw new UsageError((msg ?? err?.message ?? 'bad arguments') + ' (see tsrun --help)');
+    });
+}
+
+/** Parses argv; returns undefined when --help was printed. */
+export function parseCli(argv: string[]): CliOptions | undefined {
+  const a = buildParser(argv).parseSync() as Record<string, unknown> & { _: (string | number)[] };
+  if (a.help) return undefined;
+  const positional = a._.map(String);
+  const [script, ...scriptArgs] = positional;
+  if (script === 'cluster') throw new NotImplementedError('tsrun cluster (part of the task-pool issue)');
+  if (a.pool) throw new NotImplementedError('--pool (part of the task-pool issue)');
+  if (a.dashboardPort !== undefined)
+    throw new NotImplementedError('--dashboard-port (part of the dashboard issue)');
+  if (!script)
+    throw new UsageError('missing script: tsrun [options] script.ts [script args...] (see tsrun --help)');
+
+  const nprocText = String(a.nprocPerNode);
+  const nprocPerNode =
+    nprocText === 'auto' ? availableParallelism() : intFlag('nproc-per-node', nprocText, 1)!;
+  const nnodes = intFlag('nnodes', a.nnodes, 1)!;
+  const nodeRank = intFlag('node-rank', a.nodeRank, 0)!;
+  if (nodeRank >= nnodes) {
+    throw new UsageError(`--node-rank ${nodeRank} is out of range for --nnodes ${nnodes} (0..${nnodes - 1})`);
+  }
+  const masterPort = intFlag('master-port', a.masterPort, 0);
+  if (masterPort !== undefined && masterPort > 65535)
+    throw new UsageError(`--master-port ${masterPort} is > 65535`);
+  if (a.hostfile !== undefined && a.hosts !== undefined)
+    throw new UsageError('give --hostfile or --hosts, not both');
+  const ssh = a.hostfile !== undefined || a.hosts !== undefined;
+  if (ssh && (nnodes !== 1 || nodeRank !== 0)) {
+    throw new UsageError(
+      '--nnodes/--node-rank are per-node mode; with --hostfile/--hosts tsrun starts every node',
+    );
+  }
+  if (a.standalone && nnodes !== 1) throw new UsageError('--standalone runs one node; drop --nnodes');
+  return {
+    script,
+    scriptArgs,
+    nprocPerNode,
+    nnodes,
+    nodeRank,
+    masterAddr: a.masterAddr as string | undefined,
+    masterPort,
+    standalone: Boolean(a.standalone),
+    hostfile: a.hostfile as string | undefined,
+    hosts: a.hosts as string | undefined,
+    sshOpt: toArray(a.sshOpt),
+    remoteCwd: a.remoteCwd as string | undefined,
+    remoteNode: a.remoteNode as string | undefined,
+    tagOutput: Boolean(a.tagOutput),
+    logDir: a.logDir as string | undefined,
+    env: parseExports(toArray(a.x)),
+    maxRestarts: intFlag('max-restarts', a.maxRestarts, 0)!,
+    killGraceMs: intFlag('kill-grace-ms', a.killGraceMs, 0)!,
+    agent: Boolean(a.agent),
+    rankOffset: intFlag('rank-offset', a.rankOffset, 0),
+    worldSize: intFlag('world-size', a.worldSize, 1),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * tsrun — run one TypeScript program as many ranks (see `tsrun --help` and README "Launcher").
+ * Mode by flags: --hostfile/--hosts → SSH launch of every host; --agent → the per-host agent the SSH
+ * launcher starts; otherwise local / per-node mode.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runAgent } from './agent.js';
+import { parseCli } from './cli-options.js';
+import { UsageError } from './errors.js';
+import { runLocalMode } from './local-mode.js';
+import { runSshMode } from './ssh-launcher.js';
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const o = parseCli(argv);
+    if (!o) return 0;
+    if (o.agent) return await runAgent(o);
+    const ssh = o.hostfile !== undefined || o.hosts !== undefined;
+    // Remote ranks may run elsewhere (--remote-cwd); only a local path can be checked here.
+    if (!(ssh && o.remoteCwd) && !existsSync(resolve(o.script))) {
+      throw new UsageError(`script not found: ${o.script} (looked in ${process.cwd()})`);
+    }
+    return ssh ? await runSshMode(o) : await runLocalMode(o);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`tsrun: error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+// Let stdout/stderr drain before leaving; process.exit() could cut off the ranks' last output.
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 2000).unref();
+  },
+  (err) => {
+    process.stderr.write(`tsrun: internal error: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

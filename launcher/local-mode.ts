@@ -1,0 +1,102 @@
+/**
+ * Local (`--standalone`, `--nproc-per-node N`) and per-node (`--nnodes N --node-rank R ...`, as torchrun)
+ * modes: this process starts the ranks of its own node and supervises them, restarting the node's ranks
+ * after a failure up to --max-restarts times.
+ */
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
+import { hostname } from 'node:os';
+import type { CliOptions } from './cli-options.js';
+import { PortBusyError } from './errors.js';
+import { freePort, newJobSecret } from './local-spawner.js';
+import { NodeRun } from './node-runner.js';
+import { exitStatusFor, formatRootCause } from './root-cause.js';
+import { onStopSignal, signalExitStatus } from './stop-signals.js';
+
+const TORCHRUN_DEFAULT_PORT = 29500;
+
+/** Rejects with PortBusyError when something already listens on addr:port. */
+export function assertPortFree(addr: string, port: number): Promise<void> {
+  const tryBind = (host: string) =>
+    new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      const srv = createServer();
+      srv.once('error', (err: NodeJS.ErrnoException) => resolve(err));
+      srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(undefined)));
+    });
+  return tryBind(addr).then(async (err) => {
+    // The master address may name this host by a name or address it cannot bind; check the wildcard.
+    if (err?.code === 'EADDRNOTAVAIL' || err?.code === 'ENOTFOUND') err = await tryBind('0.0.0.0');
+    if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES') throw new PortBusyError(addr, port);
+  });
+}
+
+/**
+ * Every node of a per-node job needs the same secret. TSRUN_JOB_SECRET set on every node is the secure
+ * way; without it, the paper's torchrun-style commands must still work, so all nodes derive the same
+ * secret from the master address and port — which authenticates nothing, hence the warning.
+ */
+export function jobSecretFor(o: CliOptions, masterAddr: string, masterPort: number): string {
+  const given = process.env.TSRUN_JOB_SECRET;
+  if (given) return given;
+  if (o.nnodes === 1) return newJobSecret();
+  process.stderr.write(
+    'tsrun: warning: TSRUN_JOB_SECRET is not set; all nodes use a secret derived from --master-addr and ' +
+      '--master-port. Export the same TSRUN_JOB_SECRET (64 hex chars) on every node to authenticate the job.\n',
+  );
+  return createHash('sha256').update(`tsrun-unauthenticated:${masterAddr}:${masterPort}`).digest('hex');
+}
+
+export async function runLocalMode(o: CliOptions): Promise<number> {
+  const masterAddr = o.standalone ? '127.0.0.1' : (o.masterAddr ?? '127.0.0.1');
+  const pickPort = o.nnodes === 1 && (o.standalone || o.masterPort === undefined);
+  let masterPort = pickPort ? await freePort(masterAddr) : (o.masterPort ?? TORCHRUN_DEFAULT_PORT);
+  if (!pickPort && o.nodeRank === 0) await assertPortFree(masterAddr, masterPort);
+  const jobSecret = jobSecretFor(o, masterAddr, masterPort);
+
+  let current: NodeRun | undefined;
+  let stopSignal: NodeJS.Signals | undefined;
+  const dispose = onStopSignal((signal, repeated) => {
+    stopSignal ??= signal;
+    void current?.stop(`tsrun received ${signal}`, repeated ? 'SIGKILL' : 'SIGTERM');
+  });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0 && pickPort) masterPort = await freePort(masterAddr);
+      current = new NodeRun({
+        script: o.script,
+        scriptArgs: o.scriptArgs,
+        rankOffset: o.nodeRank * o.nprocPerNode,
+        localWorldSize: o.nprocPerNode,
+        worldSize: o.nnodes * o.nprocPerNode,
+        groupRank: o.nodeRank,
+        masterAddr,
+        masterPort,
+        jobSecret,
+        restartCount: attempt,
+        extraEnv: o.env,
+        tagOutput: o.tagOutput,
+        logDir: o.logDir,
+        killGraceMs: o.killGraceMs,
+      });
+      if (stopSignal) void current.stop(`tsrun received ${stopSignal}`);
+      const result = await current.done;
+      if (stopSignal) {
+        process.stderr.write(`tsrun: job stopped by ${stopSignal}; all ranks are gone\n`);
+        return signalExitStatus(stopSignal);
+      }
+      if (!result.failure) return 0;
+      const failure = { host: hostname(), ...result.failure };
+      if (attempt < o.maxRestarts) {
+        process.stderr.write(
+          `tsrun: rank ${failure.rank} failed (${failure.signal ?? `exit code ${failure.code}`}); ` +
+            `restarting the job (restart ${attempt + 1} of ${o.maxRestarts})\n`,
+        );
+        continue;
+      }
+      process.stderr.write(formatRootCause(failure, attempt + 1));
+      return exitStatusFor(failure);
+    }
+  } finally {
+    dispose();
+  }
+}

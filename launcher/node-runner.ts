@@ -1,0 +1,101 @@
+/**
+ * One attempt of the ranks of one node: spawns them, streams their output, and stops all of them as soon
+ * as one fails (non-zero exit or signal). Used by local and per-node mode, and by the agent that the SSH
+ * launcher starts on every host.
+ */
+import { type LocalJob, makeRankEnv, type RankExit, spawnLocalRanks, tsxCommand } from './local-spawner.js';
+import { OutputStreamer } from './output-streamer.js';
+
+export interface NodePlan {
+  script: string;
+  scriptArgs: string[];
+  /** Global rank of local rank 0 (ranks are node-major and contiguous). */
+  rankOffset: number;
+  localWorldSize: number;
+  worldSize: number;
+  groupRank: number;
+  masterAddr: string;
+  masterPort: number;
+  jobSecret: string;
+  restartCount: number;
+  /** -x variables, merged over the base env, under the rank variables. */
+  extraEnv: Record<string, string>;
+  cwd?: string;
+  tagOutput: boolean;
+  logDir?: string;
+  killGraceMs: number;
+}
+
+export interface NodeResult {
+  exits: RankExit[];
+  /** The first rank that failed; undefined when all exited 0 or the node was stopped from outside. */
+  failure?: RankExit;
+  /** Set when stop() ended the attempt (signal to tsrun, another host failed). */
+  stoppedBy?: string;
+}
+
+export function rankFailed(e: RankExit): boolean {
+  return e.code !== 0 || e.signal !== null;
+}
+
+export class NodeRun {
+  readonly job: LocalJob;
+  readonly done: Promise<NodeResult>;
+  private failure?: RankExit;
+  private stoppedBy?: string;
+
+  constructor(
+    plan: NodePlan,
+    private readonly onRankExit?: (e: RankExit) => void,
+  ) {
+    const ranks = Array.from({ length: plan.localWorldSize }, (_, localRank) => {
+      const rank = plan.rankOffset + localRank;
+      return {
+        rank,
+        localRank,
+        env: makeRankEnv({
+          rank,
+          localRank,
+          worldSize: plan.worldSize,
+          localWorldSize: plan.localWorldSize,
+          groupRank: plan.groupRank,
+          masterAddr: plan.masterAddr,
+          masterPort: plan.masterPort,
+          jobSecret: plan.jobSecret,
+          restartCount: plan.restartCount,
+        }),
+      };
+    });
+    this.job = spawnLocalRanks({
+      command: tsxCommand(plan.script, plan.scriptArgs),
+      cwd: plan.cwd,
+      env: { ...process.env, ...plan.extraEnv },
+      ranks,
+      stdio: 'pipe',
+      killGraceMs: plan.killGraceMs,
+    });
+    const output = new OutputStreamer({ tagOutput: plan.tagOutput, logDir: plan.logDir });
+    this.job.procs.forEach((p, i) => {
+      output.attach(ranks[i].rank, p.stdout, p.stderr);
+    });
+    this.job.onRankExit((e) => {
+      this.onRankExit?.(e);
+      if (rankFailed(e) && !this.failure && !this.stoppedBy) {
+        this.failure = e;
+        void this.job.stop();
+      }
+    });
+    this.done = this.job.exited.then(async (exits) => {
+      await this.job.stop(); // reaps grandchildren left behind by ranks that exited on their own
+      await output.close();
+      return { exits, failure: this.failure, stoppedBy: this.stoppedBy };
+    });
+  }
+
+  /** Stops every rank of this node (TERM, then KILL after the grace period). */
+  stop(reason: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<NodeResult> {
+    if (!this.failure) this.stoppedBy ??= reason;
+    void this.job.stop(signal);
+    return this.done;
+  }
+}
