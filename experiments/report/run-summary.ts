@@ -7,6 +7,8 @@ export interface CellOutcome {
   seconds: number;
   /** For failed cells: exit code or signal and the last lines of the child's stderr. */
   error?: string;
+  /** Last lines of the child's stderr when it failed. */
+  stderr_tail?: string;
   log?: string;
 }
 

@@ -1,0 +1,22 @@
+/**
+ * How the runner starts TypeScript children: the same node binary with tsx's loader, named by its
+ * resolved URL so the child finds it whatever its working directory.
+ */
+const TSX_LOADER = import.meta.resolve('tsx');
+
+export function nodeTs(script: string, args: string[]): { cmd: string; args: string[] } {
+  return { cmd: process.execPath, args: ['--import', TSX_LOADER, script, ...args] };
+}
+
+/** The launcher is a JS shim that loads tsx itself; a `.ts` launcher (a test double) needs the loader. */
+export function nodeLauncher(launcher: string, args: string[]): { cmd: string; args: string[] } {
+  return launcher.endsWith('.ts')
+    ? nodeTs(launcher, args)
+    : { cmd: process.execPath, args: [launcher, ...args] };
+}
+
+/** A command line as a user would paste it into a shell, for logs and the result's `cell.command`. */
+export function shellLine(cmd: string, args: string[]): string {
+  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
+  return [cmd, ...args].map(q).join(' ');
+}
