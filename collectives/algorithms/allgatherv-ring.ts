@@ -1,0 +1,44 @@
+/**
+ * All-gather of variable-length contributions around a ring (bandwidth-optimal, p-1 steps): at step s rank
+ * r forwards block r-s to the right and receives block r-s-1 from the left. Returns one array per rank,
+ * views into a single buffer in rank order; zero-length contributions are allowed.
+ */
+import type { Comm } from '../comm.js';
+import type { TypedArray } from '../types.js';
+import { checkCounts, prefixOffsets } from './counts.js';
+import { allocLike, copyBytes, copyInto, ctorOf, mod, sliceView, viewAs } from './typed-views.js';
+
+const ALGORITHM = 'allgatherv-ring';
+
+export async function allGatherVRing<T extends TypedArray>(
+  comm: Comm,
+  x: T,
+  counts: readonly number[],
+): Promise<T[]> {
+  checkCounts(comm, counts, x.length, ALGORITHM);
+  const { rank, size } = comm;
+  const ctor = ctorOf(x);
+  const offsets = prefixOffsets(counts);
+  const out = allocLike<T>(ctor, offsets[size]);
+  copyInto(out, offsets[rank], x);
+  if (size > 1) {
+    const right = (rank + 1) % size;
+    const left = mod(rank - 1, size);
+    // Our block leaves as a private copy (nothing comes back to prove the right neighbour has it before the
+    // caller reuses x); received blocks are forwarded in their own buffers, which the caller never sees.
+    let outgoing = copyBytes(x);
+    for (let s = 0; s < size - 1; s++) {
+      const block = mod(rank - s - 1, size);
+      const [, buf] = await Promise.all([comm.send(right, s, outgoing), comm.recv(left, s)]);
+      copyInto(
+        out,
+        offsets[block],
+        viewAs<T>(ctor, buf, counts[block], { comm, peer: left, step: s, algorithm: ALGORITHM }),
+      );
+      outgoing = buf;
+    }
+  }
+  const parts: T[] = new Array(size);
+  for (let r = 0; r < size; r++) parts[r] = sliceView(out, offsets[r], offsets[r + 1]);
+  return parts;
+}

@@ -1,0 +1,118 @@
+/**
+ * The one place that picks an algorithm for a collective call, by operation, message bytes and world size.
+ * The process group calls these functions with a fresh Comm per call. Thresholds start from MPICH's
+ * defaults and are meant to be re-measured on the real transport (bench/collectives.ts).
+ */
+import type { Comm } from '../comm.js';
+import type { ReduceOp, TypedArray } from '../types.js';
+import { allGatherVBruck } from './allgatherv-bruck.js';
+import { allGatherVRing } from './allgatherv-ring.js';
+import { allReduceRecursiveDoubling } from './allreduce-recursive-doubling.js';
+import { allReduceRing } from './allreduce-ring.js';
+import { allToAllVPairwise } from './alltoallv-pairwise.js';
+import { barrierDissemination } from './barrier-dissemination.js';
+import { broadcastBinomial } from './broadcast-binomial.js';
+import { broadcastScatterAllGather } from './broadcast-scatter-allgather.js';
+import { gatherVDirect } from './gatherv-direct.js';
+import { reduceBinomial } from './reduce-binomial.js';
+import { reduceScatterRing } from './reduce-scatter-ring.js';
+import { scatterVDirect } from './scatterv-direct.js';
+import type { TypedArrayConstructor } from './typed-views.js';
+
+/** All-reduce messages up to this many bytes use recursive doubling; larger ones the segmented ring. */
+export const ALLREDUCE_RECURSIVE_DOUBLING_MAX_BYTES = 64 * 1024;
+/** Broadcasts up to this many bytes use the binomial tree; larger ones scatter + ring all-gather. */
+export const BROADCAST_BINOMIAL_MAX_BYTES = 256 * 1024;
+/** All-gathers whose total (all ranks) is up to this many bytes use Bruck; larger ones the ring. */
+export const ALLGATHER_BRUCK_MAX_BYTES = 80 * 1024;
+/** Largest single ring message (one segment of one block). */
+export const RING_SEGMENT_BYTES = 1 << 20;
+/** Ring segment passes in flight at once. */
+export const RING_PIPELINE_DEPTH = 2;
+
+export type AllReduceAlgorithm = 'recursive-doubling' | 'ring';
+export type BroadcastAlgorithm = 'binomial' | 'scatter-allgather';
+export type AllGatherAlgorithm = 'bruck' | 'ring';
+
+export function allReduceAlgorithm(bytes: number, size: number, length: number): AllReduceAlgorithm {
+  // With fewer elements than ranks some ring blocks are empty and the ring only adds steps.
+  return bytes <= ALLREDUCE_RECURSIVE_DOUBLING_MAX_BYTES || length < size ? 'recursive-doubling' : 'ring';
+}
+
+export function broadcastAlgorithm(bytes: number, size: number): BroadcastAlgorithm {
+  // Below 3 ranks the scatter saves nothing: the root's link carries the whole vector either way.
+  return bytes <= BROADCAST_BINOMIAL_MAX_BYTES || size < 3 ? 'binomial' : 'scatter-allgather';
+}
+
+export function allGatherAlgorithm(totalBytes: number): AllGatherAlgorithm {
+  return totalBytes <= ALLGATHER_BRUCK_MAX_BYTES ? 'bruck' : 'ring';
+}
+
+const ringOptions = () => ({ segmentBytes: RING_SEGMENT_BYTES, pipelineDepth: RING_PIPELINE_DEPTH });
+
+/** In place; returns x. */
+export function allReduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T> {
+  return allReduceAlgorithm(x.byteLength, comm.size, x.length) === 'ring'
+    ? allReduceRing(comm, x, op, ringOptions())
+    : allReduceRecursiveDoubling(comm, x, op);
+}
+
+/** In place on every rank; returns x. */
+export function broadcast<T extends TypedArray>(comm: Comm, x: T, root: number): Promise<T> {
+  return broadcastAlgorithm(x.byteLength, comm.size) === 'binomial'
+    ? broadcastBinomial(comm, x, root)
+    : broadcastScatterAllGather(comm, x, root);
+}
+
+/** counts[r] = element count of rank r's contribution (the same array on every rank). */
+export function allGatherV<T extends TypedArray>(comm: Comm, x: T, counts: readonly number[]): Promise<T[]> {
+  let total = 0;
+  for (const c of counts) total += c;
+  return allGatherAlgorithm(total * x.BYTES_PER_ELEMENT) === 'bruck'
+    ? allGatherVBruck(comm, x, counts)
+    : allGatherVRing(comm, x, counts);
+}
+
+/** The root's x holds the result; other ranks' x is unmodified. Returns x. */
+export function reduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, root: number): Promise<T> {
+  return reduceBinomial(comm, x, op, root);
+}
+
+/** This rank's block [floor(n*r/p), floor(n*(r+1)/p)) of the reduction; x is unmodified. */
+export function reduceScatter<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T> {
+  return reduceScatterRing(comm, x, op, ringOptions());
+}
+
+/** Root gets one array per rank; others undefined. */
+export function gatherV<T extends TypedArray>(
+  comm: Comm,
+  x: T,
+  counts: readonly number[],
+  root: number,
+): Promise<T[] | undefined> {
+  return gatherVDirect(comm, x, counts, root);
+}
+
+/** The root passes one array per rank; every rank gets its own. `counts` is optional on non-roots. */
+export function scatterV<T extends TypedArray>(
+  comm: Comm,
+  parts: readonly T[] | undefined,
+  counts: readonly number[] | undefined,
+  root: number,
+  dtype: TypedArrayConstructor,
+): Promise<T> {
+  return scatterVDirect<T>(comm, parts, counts, root, dtype);
+}
+
+/** parts[d] goes to rank d; recvCounts[s] = element count arriving from rank s. Result indexed by source. */
+export function allToAllV<T extends TypedArray>(
+  comm: Comm,
+  parts: readonly T[],
+  recvCounts: readonly number[],
+): Promise<T[]> {
+  return allToAllVPairwise(comm, parts, recvCounts);
+}
+
+export function barrier(comm: Comm): Promise<void> {
+  return barrierDissemination(comm);
+}

@@ -1,0 +1,85 @@
+/**
+ * Byte-level helpers shared by the algorithms: views between typed arrays and the Uint8Array payloads the
+ * Comm carries, block boundaries, and the private copies that the zero-copy rule requires.
+ */
+import type { Comm } from '../comm.js';
+import type { TypedArray } from '../types.js';
+import { MessageSizeError } from './message-size-error.js';
+
+export type TypedArrayConstructor =
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | Int8ArrayConstructor
+  | Int16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint8ArrayConstructor
+  | Uint16ArrayConstructor
+  | Uint32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
+
+export function ctorOf<T extends TypedArray>(x: T): TypedArrayConstructor {
+  return x.constructor as TypedArrayConstructor;
+}
+
+/** A Uint8Array over the same memory as `x` (no copy). */
+export function bytesOf(x: TypedArray): Uint8Array {
+  return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+}
+
+/** A fresh, private copy of the bytes of `x`: what to send when `x` may change before the peer has it. */
+export function copyBytes(x: TypedArray): Uint8Array {
+  return new Uint8Array(x.buffer, x.byteOffset, x.byteLength).slice();
+}
+
+/** A view of `x` from element `start` (inclusive) to `end` (exclusive), typed like `x`. */
+export function sliceView<T extends TypedArray>(x: T, start: number, end: number): T {
+  return x.subarray(start, end) as T;
+}
+
+/** A new zero-filled array of `length` elements of the given dtype. */
+export function allocLike<T extends TypedArray>(ctor: TypedArrayConstructor, length: number): T {
+  return new ctor(length) as T;
+}
+
+/** Copies the elements of `src` into `dst` starting at element `at` (byte copy; same dtype). */
+export function copyInto(dst: TypedArray, at: number, src: TypedArray): void {
+  new Uint8Array(dst.buffer, dst.byteOffset + at * dst.BYTES_PER_ELEMENT, src.byteLength).set(bytesOf(src));
+}
+
+/**
+ * Views a received buffer as `count` elements of `ctor`. Receive buffers are 8-byte aligned by contract;
+ * if one is not, it is copied so the view is always legal. A size other than `count` elements means the
+ * ranks disagree about lengths, which is reported rather than silently truncated.
+ */
+export function viewAs<T extends TypedArray>(
+  ctor: TypedArrayConstructor,
+  buf: Uint8Array,
+  count: number,
+  where: { comm: Comm; peer: number; step: number; algorithm: string },
+): T {
+  const bpe = ctor.BYTES_PER_ELEMENT;
+  if (buf.byteLength !== count * bpe) {
+    throw new MessageSizeError(
+      where.algorithm,
+      where.comm.rank,
+      where.peer,
+      where.step,
+      count * bpe,
+      buf.byteLength,
+    );
+  }
+  const aligned = buf.byteOffset % bpe === 0 ? buf : buf.slice();
+  return new ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, count) as T;
+}
+
+/** First element of block `r` when `n` elements are split over `size` blocks (DESIGN.md contract). */
+export function blockStart(n: number, size: number, r: number): number {
+  return Math.floor((n * r) / size);
+}
+
+/** Positive modulo, for ring arithmetic. */
+export function mod(a: number, m: number): number {
+  const r = a % m;
+  return r < 0 ? r + m : r;
+}
