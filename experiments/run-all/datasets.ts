@@ -1,4 +1,4 @@
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatagenError } from './errors.js';
 import { nodeTs } from './node-command.js';
@@ -40,6 +40,7 @@ async function generate(
   partial: string,
   final: string,
 ): Promise<void> {
+  await mkdir(opts.dataDir, { recursive: true });
   await rm(partial, { recursive: true, force: true });
   process.stderr.write(`[run-all] generating ${target} -> ${final}\n`);
   const { cmd, args: argv } = nodeTs(join(opts.experimentsDir, 'datagen', script), [
@@ -47,16 +48,17 @@ async function generate(
     '--out',
     partial,
   ]);
+  const logFile = join(opts.resultsDir, 'logs', `datagen-${target}.log`);
   const run = await runChild(cmd, argv, {
     cwd: process.cwd(),
     env: process.env,
     timeoutMs: DATAGEN_TIMEOUT_MS,
-    logFile: join(opts.resultsDir, 'logs', `datagen-${target}.log`),
+    logFile,
   });
   if (run.code !== 0 || !(await exists(partial))) {
     await rm(partial, { recursive: true, force: true });
     const why = run.code === 0 ? `it wrote nothing to ${partial}` : `exit code ${run.code ?? run.signal}`;
-    throw new DatagenError(target, `${why}\n${run.stderrTail}`);
+    throw new DatagenError(target, `${why} (log: ${logFile})`, run.stderrTail);
   }
   // Renamed only when complete, so an interrupted generation is redone rather than used half-written.
   await rename(partial, final);

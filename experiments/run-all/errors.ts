@@ -13,12 +13,16 @@ export class GridOptionError extends Error {
 
 /** A data generator that failed or produced nothing; no cell can run without its input. */
 export class DatagenError extends Error {
+  /** The first line only, for the cells that lack this input. */
+  readonly summary: string;
   constructor(
     readonly target: string,
-    detail: string,
+    reason: string,
+    stderrTail = '',
   ) {
-    super(`could not generate ${target}: ${detail}`);
+    super(`could not generate ${target}: ${reason}${stderrTail ? `\n${stderrTail}` : ''}`);
     this.name = 'DatagenError';
+    this.summary = `could not generate ${target}: ${reason}`;
   }
 }
 

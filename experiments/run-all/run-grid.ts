@@ -1,11 +1,12 @@
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../src/atomic-write.js';
 import { ResultFormatError } from '../report/errors.js';
 import { type CellInfo, parseCellResult } from '../report/result-types.js';
 import type { CellOutcome } from '../report/run-summary.js';
 import { cellCommand } from './cell-command.js';
 import type { Dataset } from './datasets.js';
+import { DatagenError } from './errors.js';
 import type { Cell } from './grid.js';
 import { shellLine } from './node-command.js';
 import type { RunOptions } from './options.js';
@@ -41,6 +42,7 @@ async function runCell(
   progress: GridProgress,
 ): Promise<CellOutcome> {
   const paths = resultPaths(opts, cell.stem);
+  await mkdir(dirname(paths.running), { recursive: true });
   await rm(paths.running, { force: true });
   const { cmd, args } = await cellCommand(cell, opts, input.path, paths.running);
   const t0 = performance.now();
@@ -117,7 +119,12 @@ export async function runGrid(cells: Cell[], opts: RunOptions, inputs: Inputs): 
     const input = inputs.get(cell.size);
     let outcome: CellOutcome;
     if (input === undefined || input instanceof Error) {
-      const why = input instanceof Error ? input.message : `no input prepared for size ${cell.size}`;
+      const why =
+        input instanceof DatagenError
+          ? input.summary
+          : input instanceof Error
+            ? input.message
+            : `no input prepared for size ${cell.size}`;
       outcome = { stem: cell.stem, status: 'failed', seconds: 0, error: `input missing: ${why}` };
     } else {
       outcome = await runCell(cell, opts, input, progress);
