@@ -1,0 +1,18 @@
+/** Errors of the image-folder dataset; each names the file or folder to fix. */
+
+export class ImageFolderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageFolderError';
+  }
+}
+
+export class ImageDecodeError extends Error {
+  readonly file: string;
+  constructor(file: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`cannot decode image ${file}: ${why.trim()} (fix or remove the file, or pass --skip-bad-images)`);
+    this.name = 'ImageDecodeError';
+    this.file = file;
+  }
+}

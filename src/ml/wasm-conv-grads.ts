@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs';
+import { UnsupportedConvError } from './errors.js';
+
+/**
+ * Conv2D gradients for the wasm backend, expressed as forward Conv2D calls so XNNPACK does the work:
+ * - Conv2DBackpropFilter is missing from tfjs-backend-wasm 4.x. dW[a,b,ci,co] = Σ_{n,i,j}
+ *   x[n,i+a-p,j+b-p,ci]·dy[n,i,j,co] is a conv of x laid out [Ci,H,W,N] (channels as batch, batch as
+ *   channels) with dy laid out [Ho,Wo,N,Co] as the filter: output [Ci,kh,kw,Co].
+ * - Conv2DBackpropInput exists but goes through XNNPACK's deconvolution, measured ~10x slower than a
+ *   forward conv here; dx is the conv of dy with the filter rotated 180° and its channels swapped.
+ * FusedConv2D's gradient (tfjs-core's fused conv) calls these same two kernels, so it is covered too.
+ * Only stride 1 / dilation 1 (what the pneumonia CNN uses); anything else throws a clear error.
+ */
+
+type Backend = { disposeData(dataId: object): boolean };
+type Conv2DAttrs = {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | number[][];
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dilations?: number | [number, number];
+};
+type FilterGradAttrs = Conv2DAttrs & { filterShape: [number, number, number, number] };
+type InputGradAttrs = Conv2DAttrs & { inputShape: [number, number, number, number] };
+type KernelArgs<A> = { inputs: Record<string, tf.TensorInfo>; backend: Backend; attrs: A };
+type Call = (args: { inputs: object; backend: Backend; attrs: object }) => tf.TensorInfo;
+
+function wasmKernel(name: string): Call {
+  const k = tf.getKernel(name, 'wasm');
+  if (k === undefined)
+    throw new Error(`wasm backend has no ${name} kernel; is @tensorflow/tfjs-backend-wasm 4.x installed?`);
+  return k.kernelFunc as unknown as Call;
+}
+
+function checkStride(kernel: string, attrs: Conv2DAttrs): void {
+  const s = Array.isArray(attrs.strides) ? attrs.strides : [attrs.strides, attrs.strides];
+  const d = attrs.dilations ?? 1;
+  const dd = Array.isArray(d) ? d : [d, d];
+  if (s[0] !== 1 || s[1] !== 1 || dd[0] !== 1 || dd[1] !== 1 || attrs.dataFormat === 'NCHW') {
+    throw new UnsupportedConvError(kernel, `strides ${s}, dilations ${dd}, dataFormat ${attrs.dataFormat}`);
+  }
+}
+
+function padOf(xShape: number[], filterShape: number[], attrs: Conv2DAttrs) {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    1,
+    1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode,
+  );
+  return info.padInfo;
+}
+
+function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs<FilterGradAttrs>): tf.TensorInfo {
+  checkStride('Conv2DBackpropFilter', attrs);
+  const { x, dy } = inputs;
+  const transpose = wasmKernel('Transpose');
+  const conv = wasmKernel('Conv2D');
+  const p = padOf(x.shape, attrs.filterShape, attrs);
+  const xT = transpose({ inputs: { x }, backend, attrs: { perm: [3, 1, 2, 0] } });
+  const dyT = transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } });
+  const pad = [
+    [0, 0],
+    [p.top, p.bottom],
+    [p.left, p.right],
+    [0, 0],
+  ];
+  const g = conv({
+    inputs: { x: xT, filter: dyT },
+    backend,
+    attrs: { strides: 1, pad, dataFormat: 'NHWC', dilations: 1 },
+  });
+  backend.disposeData(xT.dataId);
+  backend.disposeData(dyT.dataId);
+  const out = transpose({ inputs: { x: g }, backend, attrs: { perm: [1, 2, 0, 3] } });
+  backend.disposeData(g.dataId);
+  return out;
+}
+
+function conv2dBackpropInput({ inputs, backend, attrs }: KernelArgs<InputGradAttrs>): tf.TensorInfo {
+  checkStride('Conv2DBackpropInput', attrs);
+  const { dy, filter } = inputs;
+  const [kh, kw] = filter.shape;
+  const p = padOf(attrs.inputShape, filter.shape, attrs);
+  const reversed = wasmKernel('Reverse')({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } });
+  const flipped = wasmKernel('Transpose')({
+    inputs: { x: reversed },
+    backend,
+    attrs: { perm: [0, 1, 3, 2] },
+  });
+  backend.disposeData(reversed.dataId);
+  const pad = [
+    [0, 0],
+    [kh - 1 - p.top, kh - 1 - p.bottom],
+    [kw - 1 - p.left, kw - 1 - p.right],
+    [0, 0],
+  ];
+  const dx = wasmKernel('Conv2D')({
+    inputs: { x: dy, filter: flipped },
+    backend,
+    attrs: { strides: 1, pad, dataFormat: 'NHWC', dilations: 1 },
+  });
+  backend.disposeData(flipped.dataId);
+  return dx;
+}
+
+let registered = false;
+
+/** Idempotent: registers tsrun's conv gradient kernels on the wasm backend (replacing the slow one). */
+export function registerWasmConvGrads(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: conv2dBackpropFilter as unknown as tf.KernelFunc,
+  });
+  if (tf.getKernel('Conv2DBackpropInput', 'wasm') !== undefined)
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    kernelFunc: conv2dBackpropInput as unknown as tf.KernelFunc,
+  });
+}
