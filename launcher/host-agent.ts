@@ -85,10 +85,17 @@ export class HostAgent {
         if (event.ev === 'started') this.started = true;
         onEvent(event);
       }
+      if (event?.ev === 'started') {
+        // Lines from before the start (e.g. a login banner) were held back; a failed start reports
+        // them in its one error line instead of echoing them.
+        for (const l of this.ownStderr) process.stderr.write(l + '\n');
+      }
       if (text || !event) {
-        process.stderr.write(text + '\n');
-        if (!this.started) this.ownStderr.push(text);
-        if (this.ownStderr.length > 20) this.ownStderr.shift();
+        if (this.started) process.stderr.write(text + '\n');
+        else {
+          this.ownStderr.push(text);
+          if (this.ownStderr.length > 20) this.ownStderr.shift();
+        }
       }
     });
     const rlClosed = new Promise<void>((r) => rl.once('close', r));

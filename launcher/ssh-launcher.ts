@@ -78,6 +78,8 @@ export async function runSshMode(o: CliOptions): Promise<number> {
       const h = plan[i];
       const agentArgs = [
         '--agent',
+        '--nnodes',
+        String(plan.length),
         '--node-rank',
         String(i),
         '--nproc-per-node',
