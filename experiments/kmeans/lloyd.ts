@@ -74,6 +74,12 @@ export function scaledTolerance(x: Float64Array, y: Float64Array, tol: number): 
   return ((vx / n + vy / n) / 2) * tol;
 }
 
+/**
+ * Lloyd's iterations with Hamerly's bounds: an upper bound on each point's distance to its centroid
+ * and a lower bound on the distance to any other centroid let most points skip the k distance
+ * evaluations once clusters settle. The labels are those plain Lloyd's would give (the bounds only
+ * skip points whose nearest centroid provably did not change), at a fraction of the cost.
+ */
 export function lloyd(
   x: Float64Array,
   y: Float64Array,
@@ -85,40 +91,100 @@ export function lloyd(
   const k = init.length >> 1;
   const centers = Float64Array.from(init);
   const labels = new Int32Array(n);
-  const prev = new Int32Array(n).fill(-1);
   const dist = new Float64Array(n);
+  const upper = new Float64Array(n);
+  const lower = new Float64Array(n);
+  const half = new Float64Array(k);
+  const moved = new Float64Array(k);
   const acc = new Float64Array(3 * k);
   const tolAbs = scaledTolerance(x, y, tol);
   let iterations = 0;
   let strict = false;
   for (let it = 0; it < maxIter; it++) {
     iterations = it + 1;
-    assignLabels(x, y, centers, labels, dist);
+    for (let j = 0; j < k; j++) {
+      let m = Number.POSITIVE_INFINITY;
+      for (let j2 = 0; j2 < k; j2++) {
+        if (j2 === j) continue;
+        const d = (centers[2 * j] - centers[2 * j2]) ** 2 + (centers[2 * j + 1] - centers[2 * j2 + 1]) ** 2;
+        if (d < m) m = d;
+      }
+      half[j] = Math.sqrt(m) / 2;
+    }
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      const a = labels[i];
+      if (it > 0) {
+        const bound = half[a] > lower[i] ? half[a] : lower[i];
+        if (upper[i] <= bound) continue;
+        const dx = x[i] - centers[2 * a];
+        const dy = y[i] - centers[2 * a + 1];
+        upper[i] = Math.sqrt(dx * dx + dy * dy);
+        if (upper[i] <= bound) continue;
+      }
+      const px = x[i];
+      const py = y[i];
+      let best = 0;
+      let bd = Number.POSITIVE_INFINITY;
+      let second = Number.POSITIVE_INFINITY;
+      for (let j = 0; j < k; j++) {
+        const dx = px - centers[2 * j];
+        const dy = py - centers[2 * j + 1];
+        const d = dx * dx + dy * dy;
+        if (d < bd) {
+          second = bd;
+          bd = d;
+          best = j;
+        } else if (d < second) second = d;
+      }
+      if (best !== a || it === 0) changed++;
+      labels[i] = best;
+      upper[i] = Math.sqrt(bd);
+      lower[i] = Math.sqrt(second);
+    }
     acc.fill(0);
     clusterSums(x, y, labels, acc);
-    relocateEmpty(x, y, labels, dist, acc);
+    let anyEmpty = false;
+    for (let j = 0; j < k; j++) if (acc[3 * j] === 0) anyEmpty = true;
+    if (anyEmpty) {
+      assignLabels(x, y, centers, labels, dist);
+      acc.fill(0);
+      clusterSums(x, y, labels, acc);
+      relocateEmpty(x, y, labels, dist, acc);
+      changed++;
+      // Bounds are stale after a relocation: force full scans next iteration.
+      upper.fill(Number.POSITIVE_INFINITY);
+      lower.fill(0);
+    }
     let shift = 0;
+    let maxMove = 0;
+    let maxAt = -1;
+    let secondMove = 0;
     for (let j = 0; j < k; j++) {
       const cnt = acc[3 * j];
       const nx = acc[3 * j + 1] / cnt;
       const ny = acc[3 * j + 2] / cnt;
-      shift += (nx - centers[2 * j]) ** 2 + (ny - centers[2 * j + 1]) ** 2;
+      const d2 = (nx - centers[2 * j]) ** 2 + (ny - centers[2 * j + 1]) ** 2;
+      shift += d2;
+      moved[j] = Math.sqrt(d2);
+      if (moved[j] > maxMove) {
+        secondMove = maxMove;
+        maxMove = moved[j];
+        maxAt = j;
+      } else if (moved[j] > secondMove) secondMove = moved[j];
       centers[2 * j] = nx;
       centers[2 * j + 1] = ny;
     }
-    let same = true;
-    for (let i = 0; i < n; i++) {
-      if (labels[i] !== prev[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) {
+    if (it > 0 && changed === 0) {
       strict = true;
       break;
     }
     if (shift <= tolAbs) break;
-    prev.set(labels);
+    for (let i = 0; i < n; i++) {
+      const a = labels[i];
+      upper[i] += moved[a];
+      lower[i] -= a === maxAt ? secondMove : maxMove;
+    }
   }
   let inertia: number;
   if (!strict) inertia = assignLabels(x, y, centers, labels, dist);
