@@ -158,6 +158,8 @@ export function parseRunOptions(args: string[]): RunOptions {
         describe: 'the tsrun launcher',
       },
     })
+    // A flag given twice takes its last value (as in most CLIs), so a profile line can be amended.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .strict()
     .help()
     .parseSync();
