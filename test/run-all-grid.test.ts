@@ -11,16 +11,16 @@ import { parseRunOptions } from '../experiments/run-all/options.js';
 import { formatDuration, GridProgress } from '../experiments/run-all/progress.js';
 import { parseSize } from '../experiments/run-all/sizes.js';
 
-t.test('sizes: named, with units, and refused with the flag named', async (t) => {
-  t.same(parseSize('test'), { name: 'test', bytes: 20_000_000, edges: 1_000_000 });
-  t.same(parseSize('1GB'), { name: '1gb', bytes: 1e9, edges: 50_000_000 });
-  t.equal(parseSize('1.5mb').edges, 75_000);
+t.test("sizes: the paper's named files, sizes with units, and refused with the flag named", async (t) => {
+  t.same(parseSize('test'), { name: 'test', bytes: 9_750_000, edges: 650_000 }, "the seed's test file");
+  t.equal(parseSize('1GB').edges, 66_800_000, 'same edge count as datagen --size 1gb');
+  t.same(parseSize('1.5mb'), { name: '1.5mb', bytes: 1_500_000, edges: 100_000 });
   t.equal(parseSize('1kb').edges, 1000, 'never fewer than 1000 edges');
   t.throws(
     () => parseSize('big'),
     new GridOptionError(
       'sizes',
-      '"big" is not a size: use tiny, test or a number with kb/mb/gb/tb (e.g. 1gb)',
+      '"big" is not a size: use tiny, test, 1gb, 2.65gb, 10.5gb or a number with kb/mb/gb/tb (e.g. 500mb)',
     ),
   );
   t.throws(() => parseSize('-1gb'), { name: 'GridOptionError' });

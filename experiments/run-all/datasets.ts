@@ -74,7 +74,7 @@ export async function ensureGraph(opts: RunOptions, size: DatasetSize): Promise<
   return { path, bytes: await diskBytes(path) };
 }
 
-/** The X-ray folder: `--xray DIR` as given, else `<data>/xray`, generated when missing. */
+/** The X-ray folder: `--xray DIR` as given, else `<data>/xray-<generator flags>`, generated when missing. */
 export async function ensureXray(opts: RunOptions): Promise<Dataset> {
   if (opts.xray !== undefined) {
     if (!(await exists(join(opts.xray, 'train')))) {
@@ -85,9 +85,11 @@ export async function ensureXray(opts: RunOptions): Promise<Dataset> {
     }
     return { path: opts.xray, bytes: await diskBytes(opts.xray) };
   }
-  const path = join(opts.dataDir, 'xray');
+  // Named after the generator's flags, so the quick set and the npm start set live side by side.
+  const name = ['xray', ...opts.xrayGenArgs.map((a) => a.replace(/[^\w.]+/g, ''))].filter(Boolean).join('-');
+  const path = join(opts.dataDir, name);
   if (!(await exists(path))) {
-    await generate(opts, 'xray', 'xray.ts', opts.xrayGenArgs, join(opts.dataDir, '.xray.partial'), path);
+    await generate(opts, name, 'xray.ts', opts.xrayGenArgs, join(opts.dataDir, `.${name}.partial`), path);
   }
   return { path, bytes: await diskBytes(path) };
 }

@@ -38,8 +38,23 @@ export interface RunOptions {
  * a ~1 MB graph, one tiny CNN epoch, no peers. Any grid flag given explicitly overrides its profile.
  */
 const PROFILES = {
-  start: { sizes: 'test', epochs: 2, imageSize: 64, cellTimeoutSec: 300, peers: 'auto' as PeersMode },
-  quick: { sizes: 'tiny', epochs: 1, imageSize: 32, cellTimeoutSec: 120, peers: 'off' as PeersMode },
+  start: {
+    sizes: 'test',
+    epochs: 2,
+    imageSize: 64,
+    cellTimeoutSec: 300,
+    peers: 'auto' as PeersMode,
+    // ~290 images of ~256 px: a CNN epoch of seconds, with the Kaggle set's class balance.
+    xrayGenArgs: '--scale 0.05 --size 256',
+  },
+  quick: {
+    sizes: 'tiny',
+    epochs: 1,
+    imageSize: 32,
+    cellTimeoutSec: 120,
+    peers: 'off' as PeersMode,
+    xrayGenArgs: '--scale 0.01 --size 96',
+  },
 };
 
 function list(flag: string, value: string): string[] {
@@ -194,7 +209,7 @@ export function parseRunOptions(args: string[]): RunOptions {
     python: a.python,
     peersDir: resolve(a['peers-dir']),
     xray: a.xray === undefined ? undefined : resolve(a.xray),
-    xrayGenArgs: a['xray-gen-args'].split(/\s+/).filter((s) => s.length > 0),
+    xrayGenArgs: (a['xray-gen-args'] ?? profile.xrayGenArgs).split(/\s+/).filter((s) => s.length > 0),
     report: a.report,
   };
 }
