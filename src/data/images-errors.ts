@@ -11,7 +11,9 @@ export class ImageDecodeError extends Error {
   readonly file: string;
   constructor(file: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super(`cannot decode image ${file}: ${why.trim()} (fix or remove the file, or pass --skip-bad-images)`);
+    super(
+      `cannot decode image ${file}: ${why.replace(/\s+/g, ' ').trim()} (fix or remove the file, or pass --skip-bad-images)`,
+    );
     this.name = 'ImageDecodeError';
     this.file = file;
   }
