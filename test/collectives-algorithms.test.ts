@@ -16,6 +16,7 @@ import { broadcastScatterAllGather } from '../collectives/algorithms/broadcast-s
 import { gatherVDirect } from '../collectives/algorithms/gatherv-direct.js';
 import { MessageSizeError } from '../collectives/algorithms/message-size-error.js';
 import { reduceBinomial } from '../collectives/algorithms/reduce-binomial.js';
+import { reduceScatterGather } from '../collectives/algorithms/reduce-scatter-gather.js';
 import { reduceScatterRing } from '../collectives/algorithms/reduce-scatter-ring.js';
 import { scatterVDirect } from '../collectives/algorithms/scatterv-direct.js';
 import * as select from '../collectives/algorithms/select.js';
@@ -266,32 +267,39 @@ t.test('reduce-scatter-ring: block r = [floor(n*r/p), floor(n*(r+1)/p)), x unmod
   t.same(failures, []);
 });
 
-t.test('reduce-binomial: root gets the result, other ranks x unmodified, any root', async (t) => {
-  const failures: string[] = [];
-  for (const size of SIZES) {
-    for (const ctor of DTYPES) {
-      for (const n of lengthsFor(size)) {
-        for (const root of new Set([0, size - 1, Math.floor(size / 2)])) {
-          for (const op of (n === 37 ? ['sum', 'min', 'avg'] : ['sum']) as ReduceOp[]) {
-            const results = await run(size, async (comm) => {
-              const x = inputFor(ctor, op, comm.rank, n);
-              await reduceBinomial(comm, x, op, root);
-              const snapshot = x.slice();
-              scribble(x);
-              return snapshot;
-            });
-            const expected = reference(ctor, op, size, n);
-            for (let r = 0; r < size; r++) {
-              const d = diff(results[r], r === root ? expected : inputFor(ctor, op, r, n), `rank ${r}`);
-              if (d) failures.push(`size ${size} ${ctor.name} n=${n} root ${root} ${op}: ${d}`);
+type ReduceFn = (comm: Comm, x: TypedArray, op: ReduceOp, root: number) => Promise<TypedArray>;
+const REDUCES: [string, ReduceFn][] = [
+  ['reduce-binomial', reduceBinomial],
+  ['reduce-scatter-gather', (c, x, op, root) => reduceScatterGather(c, x, op, root, SMALL_SEGMENTS)],
+];
+for (const [name, fn] of REDUCES) {
+  t.test(`${name}: root gets the result, other ranks x unmodified, any root`, async (t) => {
+    const failures: string[] = [];
+    for (const size of SIZES) {
+      for (const ctor of DTYPES) {
+        for (const n of lengthsFor(size)) {
+          for (const root of new Set([0, size - 1, Math.floor(size / 2)])) {
+            for (const op of (n === 37 ? ['sum', 'min', 'avg'] : ['sum']) as ReduceOp[]) {
+              const results = await run(size, async (comm) => {
+                const x = inputFor(ctor, op, comm.rank, n);
+                await fn(comm, x, op, root);
+                const snapshot = x.slice();
+                scribble(x);
+                return snapshot;
+              });
+              const expected = reference(ctor, op, size, n);
+              for (let r = 0; r < size; r++) {
+                const d = diff(results[r], r === root ? expected : inputFor(ctor, op, r, n), `rank ${r}`);
+                if (d) failures.push(`size ${size} ${ctor.name} n=${n} root ${root} ${op}: ${d}`);
+              }
             }
           }
         }
       }
     }
-  }
-  t.same(failures, []);
-});
+    t.same(failures, []);
+  });
+}
 
 type BroadcastFn = (comm: Comm, x: TypedArray, root: number) => Promise<TypedArray>;
 const BROADCASTS: [string, BroadcastFn][] = [
@@ -494,6 +502,8 @@ t.test('selector picks by bytes and world size', async (t) => {
   t.equal(select.broadcastAlgorithm(select.BROADCAST_BINOMIAL_MAX_BYTES, 8), 'binomial');
   t.equal(select.broadcastAlgorithm(select.BROADCAST_BINOMIAL_MAX_BYTES + 1, 8), 'scatter-allgather');
   t.equal(select.broadcastAlgorithm(1 << 24, 2), 'binomial');
+  t.equal(select.reduceAlgorithm(select.REDUCE_BINOMIAL_MAX_BYTES, 8, 1 << 14), 'binomial');
+  t.equal(select.reduceAlgorithm(select.REDUCE_BINOMIAL_MAX_BYTES + 8, 8, 1 << 14), 'scatter-gather');
   t.equal(select.allGatherAlgorithm(select.ALLGATHER_BRUCK_MAX_BYTES), 'bruck');
   t.equal(select.allGatherAlgorithm(select.ALLGATHER_BRUCK_MAX_BYTES + 1), 'ring');
 });
@@ -512,6 +522,13 @@ t.test('large messages through the selector take the ring paths and stay correct
       await select.broadcast(comm, b, 1);
       return b;
     });
+    const reduced = await run(size, async (comm) => {
+      const x = inputFor<Float32Array>(Float32Array, 'sum', comm.rank, n);
+      await select.reduce(comm, x, 'sum', size - 1);
+      return x;
+    });
+    t.notOk(diff(reduced[size - 1], reference(Float32Array, 'sum', size, n), 'reduce at root'));
+    t.notOk(diff(reduced[0], inputFor(Float32Array, 'sum', 0, n), 'reduce leaves non-root x'));
     const counts = [30_000, 30_001, 30_002, 30_003].slice(0, size);
     const gathered = await run(size, (comm) =>
       select.allGatherV(comm, xs[comm.rank].subarray(0, counts[comm.rank]), counts),

@@ -49,3 +49,17 @@ export async function reduceScatterRing<T extends TypedArray>(
   if (op === 'avg') finishAvg(out, size);
   return sliceView(out, 0, hi - lo);
 }
+
+/** How many message steps reduceScatterRing uses (steps 0..count-1), so a caller can continue after it. */
+export function reduceScatterRingSteps(
+  n: number,
+  size: number,
+  bytesPerElement: number,
+  options: RingOptions = {},
+): number {
+  if (size === 1 || n === 0) return 0;
+  return (
+    ringLayout(n, size, bytesPerElement, options.segmentBytes ?? DEFAULT_RING_SEGMENT_BYTES).passes *
+    (size - 1)
+  );
+}

@@ -15,6 +15,7 @@ import { broadcastBinomial } from './broadcast-binomial.js';
 import { broadcastScatterAllGather } from './broadcast-scatter-allgather.js';
 import { gatherVDirect } from './gatherv-direct.js';
 import { reduceBinomial } from './reduce-binomial.js';
+import { reduceScatterGather } from './reduce-scatter-gather.js';
 import { reduceScatterRing } from './reduce-scatter-ring.js';
 import { scatterVDirect } from './scatterv-direct.js';
 import type { TypedArrayConstructor } from './typed-views.js';
@@ -27,12 +28,15 @@ export const BROADCAST_BINOMIAL_MAX_BYTES = 256 * 1024;
 export const ALLGATHER_BRUCK_MAX_BYTES = 80 * 1024;
 /** Largest single ring message (one segment of one block). */
 export const RING_SEGMENT_BYTES = 1 << 20;
+/** Reduces up to this many bytes use the binomial tree; larger ones reduce-scatter + gather (Rabenseifner). */
+export const REDUCE_BINOMIAL_MAX_BYTES = 64 * 1024;
 /** Ring segment passes in flight at once. */
 export const RING_PIPELINE_DEPTH = 2;
 
 export type AllReduceAlgorithm = 'recursive-doubling' | 'ring';
 export type BroadcastAlgorithm = 'binomial' | 'scatter-allgather';
 export type AllGatherAlgorithm = 'bruck' | 'ring';
+export type ReduceAlgorithm = 'binomial' | 'scatter-gather';
 
 export function allReduceAlgorithm(bytes: number, size: number, length: number): AllReduceAlgorithm {
   // With fewer elements than ranks some ring blocks are empty and the ring only adds steps.
@@ -46,6 +50,10 @@ export function broadcastAlgorithm(bytes: number, size: number): BroadcastAlgori
 
 export function allGatherAlgorithm(totalBytes: number): AllGatherAlgorithm {
   return totalBytes <= ALLGATHER_BRUCK_MAX_BYTES ? 'bruck' : 'ring';
+}
+
+export function reduceAlgorithm(bytes: number, size: number, length: number): ReduceAlgorithm {
+  return bytes <= REDUCE_BINOMIAL_MAX_BYTES || length < size || size < 3 ? 'binomial' : 'scatter-gather';
 }
 
 const ringOptions = () => ({ segmentBytes: RING_SEGMENT_BYTES, pipelineDepth: RING_PIPELINE_DEPTH });
@@ -75,7 +83,9 @@ export function allGatherV<T extends TypedArray>(comm: Comm, x: T, counts: reado
 
 /** The root's x holds the result; other ranks' x is unmodified. Returns x. */
 export function reduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, root: number): Promise<T> {
-  return reduceBinomial(comm, x, op, root);
+  return reduceAlgorithm(x.byteLength, comm.size, x.length) === 'binomial'
+    ? reduceBinomial(comm, x, op, root)
+    : reduceScatterGather(comm, x, op, root, ringOptions());
 }
 
 /** This rank's block [floor(n*r/p), floor(n*(r+1)/p)) of the reduction; x is unmodified. */
