@@ -138,8 +138,7 @@ export function parseRunOptions(args: string[]): RunOptions {
       },
       'xray-gen-args': {
         type: 'string',
-        default: '',
-        describe: 'extra flags for experiments/datagen/xray.ts',
+        describe: 'flags for experiments/datagen/xray.ts [--scale 0.05 --size 256; quick: --scale 0.01 --size 96]',
       },
       k: { type: 'number', default: 16, describe: 'k-means clusters' },
       epochs: { type: 'number', describe: 'CNN epochs [2; quick: 1]' },
