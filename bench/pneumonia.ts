@@ -1,0 +1,75 @@
+/**
+ * Pneumonia CNN training throughput: tsrun (1 rank as a child process, 2 ranks under the launcher)
+ * against ../shared/peers/cnn_torch.py with 1 and 2 threads, in the same run. 224², batch 64 per rank.
+ * Prints one JSON line per measurement, then a ratio line per thread count (target ≥ 0.7× torch).
+ * usage: npx tsx bench/pneumonia.ts [STEPS=3]. Wall-clock figures: run it on a quiet machine.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const steps = process.argv[2] ?? '3';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const rankScript = fileURLToPath(new URL('./pneumonia-rank.ts', import.meta.url));
+const peer = fileURLToPath(new URL('../../shared/peers/cnn_torch.py', import.meta.url));
+
+function lastJson(out: string): Record<string, unknown> | undefined {
+  const line = out
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
+  return line ? (JSON.parse(line) as Record<string, unknown>) : undefined;
+}
+
+function run(label: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number | undefined {
+  try {
+    const out = execFileSync(cmd, args, {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const j = lastJson(out);
+    if (j) console.log(JSON.stringify(j));
+    return typeof j?.images_per_sec === 'number' ? j.images_per_sec : undefined;
+  } catch (err) {
+    console.log(
+      JSON.stringify({
+        peer: label,
+        error: String((err as Error).message)
+          .split('\n')[0]
+          .slice(0, 300),
+      }),
+    );
+    return undefined;
+  }
+}
+
+const tsx = ['--import', 'tsx'];
+const ours1 = run('tsrun', process.execPath, [...tsx, rankScript, steps]);
+let ours2: number | undefined;
+if (existsSync(`${root}/src/index.ts`)) {
+  ours2 = run('tsrun', process.execPath, [
+    `${root}/bin/tsrun.js`,
+    '--standalone',
+    '--nproc-per-node',
+    '2',
+    rankScript,
+    steps,
+  ]);
+} else {
+  console.log(JSON.stringify({ peer: 'tsrun', ranks: 2, error: 'src/index.ts (init) not present yet' }));
+}
+const torch1 = run('torch-cpu', '/usr/bin/python3', [peer, steps], { THREADS: '1' });
+const torch2 = run('torch-cpu', '/usr/bin/python3', [peer, steps], { THREADS: '2' });
+for (const [n, a, b] of [
+  [1, ours1, torch1],
+  [2, ours2, torch2],
+] as const) {
+  if (a !== undefined && b !== undefined) {
+    console.log(
+      JSON.stringify({ peer: 'ratio', exp: 'cnn-train', threads: n, tsrun_over_torch: a / b, target: 0.7 }),
+    );
+  }
+}
