@@ -3,6 +3,9 @@
  * world sizes 1..16, several dtypes, lengths 0, 1, < size, odd and multi-segment, compared element by element
  * with a plain computation. After each rank returns, its inputs and outputs are overwritten at once, so an
  * algorithm that leaves caller memory in flight fails with ZeroCopyViolationError.
+ *
+ * Longer than ~300 lines on purpose: it is the one test file the brief names for the algorithms, and the
+ * reference computations at the top are shared by every section below (one section per algorithm).
  */
 import t from 'tap';
 import { allGatherVBruck } from '../collectives/algorithms/allgatherv-bruck.js';
