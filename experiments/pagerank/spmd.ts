@@ -1,0 +1,88 @@
+/**
+ * PageRank, SPMD style: run under the launcher, one process per rank.
+ *
+ *   tsrun --standalone --nproc-per-node 2 experiments/pagerank/spmd.ts --input edges.csv --mode global
+ *
+ * global: each rank reads its byte range of the edges, node ids are mapped to dense indices across
+ * ranks, and the power iteration combines ranks with reduce-scatter + all-gather (global-pagerank.ts).
+ * paper: the seed's per-block torch_ppr method over fixed blocks of --block-edges edges
+ * (paper-spmd.ts); rank 0 merges and prints. Progress goes to stderr, the paper's text to stdout.
+ */
+import { initGroup } from '../common/process-group.js';
+import { Progress } from '../common/progress.js';
+import { printPaperText, writeResult } from '../common/result.js';
+import { runMain } from '../common/run-main.js';
+import { openEdgeFile, readEdgeShare } from './edges.js';
+import { globalPagerank } from './global-pagerank.js';
+import { type PagerankArgs, paperText, parsePagerankArgs } from './options.js';
+import { type PaperComm, paperPagerankSpmd } from './paper-spmd.js';
+
+async function main(): Promise<void> {
+  const args: PagerankArgs = parsePagerankArgs('experiments/pagerank/spmd.ts');
+  const pg = (await initGroup()) as unknown as PaperComm & { destroy(): Promise<void> };
+  const t0 = performance.now();
+  const file = await openEdgeFile(args.input, args.skipBadLines);
+  const chunks = readEdgeShare(file, pg.rank, pg.size);
+  const progress = new Progress(`[pagerank rank ${pg.rank}]`, args.maxIter, 'iterations');
+  let result: Record<string, unknown>;
+  if (args.mode === 'global') {
+    const r = await globalPagerank(pg, chunks, {
+      damping: args.damping,
+      tol: args.tol,
+      maxIter: args.maxIter,
+      top: args.top,
+      file: args.input,
+      onPhase: (name, sec) => {
+        if (pg.rank === 0) progress.note(`${name} ${sec.toFixed(3)}s`);
+      },
+      onIteration: (it, l1, sec) => {
+        if (pg.rank === 0)
+          progress.note(`iteration ${it} L1 change ${l1.toExponential(3)} ${sec.toFixed(3)}s`);
+      },
+    });
+    if (pg.rank === 0 && !r.converged) {
+      progress.note(
+        `not converged after ${r.iterations} iterations (--max-iter); reporting the last iterate`,
+      );
+    }
+    result = {
+      nodes: r.nodes,
+      edges: r.edges,
+      iterations: r.iterations,
+      converged: r.converged,
+      sum: r.sum,
+      top: r.top,
+    };
+  } else {
+    const r = await paperPagerankSpmd(pg, chunks, {
+      blockEdges: args.blockEdges,
+      top: args.top,
+      file: args.input,
+      onBlock: (b, it) => progress.note(`block ${b} ${it} iterations`),
+    });
+    result = {
+      nodes: r.nodes,
+      edges: r.edges,
+      blocks: r.blocks,
+      block_edges: args.blockEdges,
+      iterations: r.maxIterations,
+      sum: r.sum,
+      top: r.top,
+    };
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (pg.rank === 0) {
+    await writeResult(args.out, {
+      experiment: 'pagerank',
+      style: 'spmd',
+      mode: args.mode,
+      ranks: pg.size,
+      seconds,
+      ...result,
+    });
+    printPaperText(paperText(args, pg.size, result.top as [number, number][], seconds, 'spmd'));
+  }
+  await pg.destroy();
+}
+
+runMain(main);
