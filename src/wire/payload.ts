@@ -4,6 +4,7 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { checkArrowStream } from './arrow-check.js';
 import { allocTyped, bytesOf, bytesPerElement, dtypeName, dtypeOrUndefined, typedArrayFor } from './dtype.js';
 import { DType, PayloadType } from './enums.js';
 import { MalformedFrameError, WireTypeError } from './errors.js';
@@ -89,31 +90,6 @@ function decodeTyped(p: Pick<Header, 'dtype' | 'count'>, frames: Uint8Array[], t
   return out;
 }
 
-/**
- * arrow-js reads bytes that are not an IPC stream as an empty table without a schema instead of failing,
- * so check the stream framing tableToIPC always writes: a continuation marker first and the
- * end-of-stream marker (continuation + zero length) last.
- */
-function checkArrowFraming(b: Uint8Array): void {
-  const n = b.byteLength;
-  const framed =
-    n >= 16 &&
-    b[0] === 0xff &&
-    b[1] === 0xff &&
-    b[2] === 0xff &&
-    b[3] === 0xff &&
-    b[n - 8] === 0xff &&
-    b[n - 7] === 0xff &&
-    b[n - 6] === 0xff &&
-    b[n - 5] === 0xff &&
-    (b[n - 4] | b[n - 3] | b[n - 2] | b[n - 1]) === 0;
-  if (!framed) {
-    throw new MalformedFrameError(
-      `arrow payload: ${n} bytes are not an Arrow IPC stream (missing continuation or end-of-stream marker)`,
-    );
-  }
-}
-
 /** Turns payload frames back into the value encodePayload was given. Bad bytes throw MalformedFrameError. */
 export function decodePayload(
   p: Pick<Header, 'payloadType' | 'dtype' | 'count'>,
@@ -129,7 +105,7 @@ export function decodePayload(
       return decodeTyped(p, frames, total);
     case PayloadType.Arrow: {
       const bytes = joined(frames, total);
-      checkArrowFraming(bytes);
+      checkArrowStream(bytes);
       let table: Table;
       try {
         table = tableFromIPC(bytes);
