@@ -120,6 +120,7 @@ export async function paperPagerankSpmd(
   return {
     edges: total,
     blocks,
+    maxIterations,
     nodes: final.ids.length,
     top: topK(final.ids, final.scores, opts.top),
     sum: normSum,
