@@ -26,6 +26,8 @@ import { formatDuration } from './run-all/progress.js';
 import { stopAllChildren } from './run-all/run-child.js';
 import { type Inputs, runGrid } from './run-all/run-grid.js';
 
+const FAILURES_IN_FULL = 3;
+
 const say = (s: string) => process.stderr.write(`[run-all] ${s}\n`);
 
 async function main(): Promise<number> {
@@ -98,10 +100,14 @@ async function main(): Promise<number> {
   say(
     `done in ${formatDuration((Date.now() - startedAt.getTime()) / 1000)}: ${ran} ran, ${skipped} skipped, ${failed.length} failed; results in ${where}/`,
   );
-  for (const f of failed) {
-    process.stderr.write(
-      `\n${new CellFailedError(f.stem, f.error ?? 'failed', f.stderr_tail ?? '', f.log ?? '?').message}\n`,
-    );
+  // Full detail for the first few failures; a long list of the same cause would bury the summary.
+  for (const [i, f] of failed.entries()) {
+    if (i < FAILURES_IN_FULL) {
+      const e = new CellFailedError(f.stem, f.error ?? 'failed', f.stderr_tail ?? '', f.log ?? '-');
+      process.stderr.write(`\n${e.message}\n`);
+    } else {
+      process.stderr.write(`${i === FAILURES_IN_FULL ? '\n' : ''}cell ${f.stem}: ${f.error ?? 'failed'}\n`);
+    }
   }
   if (failed.length > 0) say(`${failed.length} cells failed; rerun the same command to retry only those`);
   return failed.length > 0 ? 1 : 0;

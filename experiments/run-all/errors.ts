@@ -6,7 +6,7 @@ export class GridOptionError extends Error {
     readonly flag: string,
     problem: string,
   ) {
-    super(`--${flag}: ${problem}`);
+    super(flag ? `--${flag}: ${problem}` : problem);
     this.name = 'GridOptionError';
   }
 }

@@ -138,7 +138,8 @@ export function parseRunOptions(args: string[]): RunOptions {
       },
       'xray-gen-args': {
         type: 'string',
-        describe: 'flags for experiments/datagen/xray.ts [--scale 0.05 --size 256; quick: --scale 0.01 --size 96]',
+        describe:
+          'flags for experiments/datagen/xray.ts [--scale 0.05 --size 256; quick: --scale 0.01 --size 96]',
       },
       k: { type: 'number', default: 16, describe: 'k-means clusters' },
       epochs: { type: 'number', describe: 'CNN epochs [2; quick: 1]' },
@@ -174,6 +175,11 @@ export function parseRunOptions(args: string[]): RunOptions {
     })
     // A flag given twice takes its last value (as in most CLIs), so a profile line can be amended.
     .parserConfiguration({ 'duplicate-arguments-array': false })
+    // Unknown flags and bad choices become a typed error (exit code 2 in the CLI) instead of yargs
+    // exiting the process, so a caller embedding the runner keeps control.
+    .fail((msg, err) => {
+      throw err ?? new GridOptionError('', `${msg} (see --help)`);
+    })
     .strict()
     .help()
     .parseSync();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../src/atomic-write.js';
@@ -42,6 +43,15 @@ async function runCell(
   progress: GridProgress,
 ): Promise<CellOutcome> {
   const paths = resultPaths(opts, cell.stem);
+  const script = join(opts.experimentsDir, cell.experiment, `${cell.style}.ts`);
+  if (!existsSync(script)) {
+    return {
+      stem: cell.stem,
+      status: 'failed',
+      seconds: 0,
+      error: `${script} does not exist (not written yet?)`,
+    };
+  }
   await mkdir(dirname(paths.running), { recursive: true });
   await rm(paths.running, { force: true });
   const { cmd, args } = await cellCommand(cell, opts, input.path, paths.running);
