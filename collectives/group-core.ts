@@ -1,0 +1,327 @@
+import { deserialize, serialize } from 'node:v8';
+import {
+  CollectiveMismatchError,
+  CollectiveTimeoutError,
+  GroupClosedError,
+  PeerLostError,
+} from '../src/errors.js';
+import { type Header, MessageKind, makeHeader, PayloadType } from '../src/wire/index.js';
+import { CallState } from './call-state.js';
+import type { Comm } from './comm.js';
+import { type ErrorRecord, errorFromRecord, errorToRecord } from './errors-wire.js';
+import { describeCall, type Fingerprint, mismatch } from './fingerprint.js';
+import type { GroupEndpoint, World } from './world.js';
+
+/**
+ * Payloads up to this size are copied before sending (cheap), so the caller may reuse its buffer at once.
+ * Larger ones go zero-copy and the receiver acknowledges them; a call returns only after every ack, so
+ * no buffer is handed back to the user while ZeroMQ may still be reading it.
+ */
+const COPY_MAX_BYTES = 64 * 1024;
+/** Header `tag` bit on collective messages: the receiver must acknowledge it. */
+const ACK_REQUESTED = 1;
+/** Heartbeat-kind `op` of an acknowledgement. */
+const OP_ACK = 1;
+/** Steps of distinct phases of one call (e.g. a length exchange, then the data) never collide. */
+export const PHASE_STRIDE = 1 << 24;
+
+interface Waiter {
+  resolve: (p: Uint8Array) => void;
+  call: CallState;
+  peer: number;
+}
+
+export interface CollectiveOptions {
+  timeoutMs?: number;
+}
+
+/**
+ * The message plumbing of one process group: sequence numbers, per-call inboxes keyed by
+ * (seq, source, step), fingerprint checks, acknowledgements, timeouts, aborts and point-to-point queues.
+ * The public methods live in ProcessGroup; this class knows nothing about particular collectives.
+ */
+export class GroupCore implements GroupEndpoint {
+  private seq = 0;
+  private readonly calls = new Map<number, CallState>();
+  private readonly inbox = new Map<string, Uint8Array>();
+  private readonly waiters = new Map<string, Waiter>();
+  /** Fingerprints that arrived for calls this rank has not started yet: checked when it starts them. */
+  private readonly early = new Map<number, Array<{ source: number; fp: Fingerprint }>>();
+  private readonly p2p = new Map<string, Array<{ header: Header; payload: Uint8Array }>>();
+  private readonly p2pWaiters = new Map<
+    string,
+    Array<(m: { header: Header; payload: Uint8Array }) => void>
+  >();
+  private readonly groupOf = new Map<number, number>();
+  broken: Error | undefined;
+  destroyed = false;
+
+  constructor(
+    readonly world: World,
+    readonly id: number,
+    /** Global rank of each group rank. */
+    readonly members: readonly number[],
+    readonly rank: number,
+    public timeoutMs: number,
+  ) {
+    members.forEach((g, i) => {
+      this.groupOf.set(g, i);
+    });
+  }
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  /** Runs one collective call: fresh sequence number, its Comm, timeout and failure handling. */
+  async run<T>(
+    fp: Fingerprint,
+    opts: CollectiveOptions | undefined,
+    body: (comm: Comm, phase: (n: number) => Comm) => Promise<T>,
+  ): Promise<T> {
+    if (this.destroyed)
+      throw new GroupClosedError('this process group was destroyed; create a new one with init()');
+    if (this.broken) throw this.broken;
+    const seq = ++this.seq;
+    const call = new CallState(seq, fp, describeCall(fp, seq));
+    this.calls.set(seq, call);
+    const early = this.early.get(seq);
+    if (early) {
+      this.early.delete(seq);
+      for (const e of early) this.checkFingerprint(call, e.source, e.fp);
+    }
+    const timeoutMs = opts?.timeoutMs ?? this.timeoutMs;
+    const timer = setTimeout(() => {
+      const waitingFor = [...call.waitingOn.keys()].map((r) => this.members[r]).sort((a, b) => a - b);
+      this.breakGroup(new CollectiveTimeoutError(call.description, timeoutMs, waitingFor), true);
+    }, timeoutMs);
+    const phase = (n: number): Comm => this.commFor(call, n * PHASE_STRIDE);
+    try {
+      const result = await Promise.race([body(phase(0), phase), call.failed]);
+      await Promise.race([call.allAcked(), call.failed]);
+      return result;
+    } finally {
+      clearTimeout(timer);
+      this.calls.delete(seq);
+      if (call.error) this.dropCall(seq);
+    }
+  }
+
+  private commFor(call: CallState, stepBase: number): Comm {
+    return {
+      rank: this.rank,
+      size: this.size,
+      send: (peer, step, data) => this.sendTo(call, peer, stepBase + step, data),
+      recv: (peer, step) => this.recvFrom(call, peer, stepBase + step),
+    };
+  }
+
+  private sendTo(call: CallState, peer: number, step: number, data: Uint8Array): Promise<void> {
+    const large = data.byteLength > COPY_MAX_BYTES;
+    const payload = large ? data : Buffer.from(data);
+    const fp = call.fp;
+    const h = makeHeader({
+      kind: MessageKind.Collective,
+      group: this.id,
+      seq: call.seq,
+      op: fp.op,
+      dtype: fp.dtype as Header['dtype'],
+      redop: fp.redop as Header['redop'],
+      count: fp.count,
+      root: fp.root,
+      step,
+      tag: large ? ACK_REQUESTED : 0,
+      payloadType: PayloadType.Bytes,
+    });
+    if (large) call.expectAck(peer);
+    return this.world.send(this.members[peer], h, payload).catch((e: Error) => {
+      const lost = this.world.lost.has(this.members[peer]);
+      const err = lost ? new PeerLostError(this.members[peer]) : e;
+      call.fail(err);
+      throw err;
+    });
+  }
+
+  private recvFrom(call: CallState, peer: number, step: number): Promise<Uint8Array> {
+    const key = `${call.seq}:${peer}:${step}`;
+    const got = this.inbox.get(key);
+    if (got) {
+      this.inbox.delete(key);
+      return Promise.resolve(got);
+    }
+    call.startWait(peer);
+    return new Promise((resolve) => {
+      this.waiters.set(key, { resolve, call, peer });
+    });
+  }
+
+  deliver(sourceGlobal: number, header: Header, payload: Uint8Array): void {
+    const source = this.groupOf.get(sourceGlobal);
+    if (source === undefined) return;
+    switch (header.kind) {
+      case MessageKind.Collective:
+        this.deliverCollective(source, header, payload);
+        return;
+      case MessageKind.Heartbeat:
+        if (header.op === OP_ACK) this.calls.get(header.seq)?.ackArrived(source);
+        return;
+      case MessageKind.PointToPoint:
+        this.deliverP2P(source, header, payload);
+        return;
+      case MessageKind.Abort: {
+        let rec: ErrorRecord;
+        try {
+          rec = deserialize(payload) as ErrorRecord;
+        } catch {
+          return;
+        }
+        this.breakGroup(errorFromRecord(rec, sourceGlobal), false);
+        return;
+      }
+    }
+  }
+
+  private deliverCollective(source: number, header: Header, payload: Uint8Array): void {
+    if (header.tag & ACK_REQUESTED) {
+      const ack = makeHeader({
+        kind: MessageKind.Heartbeat,
+        group: this.id,
+        seq: header.seq,
+        op: OP_ACK,
+        step: header.step,
+      });
+      this.world.send(this.members[source], ack).catch(() => {});
+    }
+    const fp: Fingerprint = {
+      op: header.op,
+      dtype: header.dtype,
+      redop: header.redop,
+      count: header.count,
+      root: header.root,
+    };
+    const call = this.calls.get(header.seq);
+    if (call) {
+      if (!this.checkFingerprint(call, source, fp)) return;
+    } else if (header.seq > this.seq) {
+      const list = this.early.get(header.seq) ?? [];
+      if (list.length < this.size) list.push({ source, fp });
+      this.early.set(header.seq, list);
+    } else {
+      return; // a message of a call that already failed here
+    }
+    const key = `${header.seq}:${source}:${header.step}`;
+    const w = this.waiters.get(key);
+    if (w) {
+      this.waiters.delete(key);
+      w.call.endWait(w.peer);
+      w.resolve(payload);
+    } else {
+      this.inbox.set(key, payload);
+    }
+  }
+
+  private checkFingerprint(call: CallState, source: number, fp: Fingerprint): boolean {
+    const why = mismatch(call.fp, fp);
+    if (!why) return true;
+    this.breakGroup(
+      new CollectiveMismatchError(
+        [
+          { rank: this.members[this.rank], call: call.description },
+          { rank: this.members[source], call: describeCall(fp, call.seq) },
+        ],
+        why,
+      ),
+      true,
+    );
+    return false;
+  }
+
+  peerLost(rank: number, reason: string): void {
+    if (this.destroyed || !this.groupOf.has(rank)) return;
+    this.breakGroup(new PeerLostError(rank, reason), false);
+  }
+
+  /** Fails every call of this group, now and later; tells the other members when `tell` is set. */
+  breakGroup(e: Error, tell: boolean): void {
+    if (this.broken || this.destroyed) return;
+    this.broken = e;
+    for (const c of this.calls.values()) c.fail(e);
+    for (const list of this.p2pWaiters.values()) list.length = 0;
+    this.p2pWaiters.clear();
+    for (const f of this.p2pFailers) f(e);
+    this.p2pFailers.clear();
+    if (tell) {
+      const payload = serialize(errorToRecord(e));
+      for (let r = 0; r < this.size; r++) {
+        if (r === this.rank) continue;
+        const h = makeHeader({
+          kind: MessageKind.Abort,
+          group: this.id,
+          seq: this.seq,
+          payloadType: PayloadType.V8,
+        });
+        this.world.send(this.members[r], h, payload).catch(() => {});
+      }
+    }
+  }
+
+  private dropCall(seq: number): void {
+    const prefix = `${seq}:`;
+    for (const k of this.inbox.keys()) if (k.startsWith(prefix)) this.inbox.delete(k);
+    for (const k of this.waiters.keys()) if (k.startsWith(prefix)) this.waiters.delete(k);
+  }
+
+  // ---- point to point -------------------------------------------------------------------------------
+
+  private readonly p2pFailers = new Set<(e: Error) => void>();
+
+  private deliverP2P(source: number, header: Header, payload: Uint8Array): void {
+    const key = `${source}:${header.tag}`;
+    const waiting = this.p2pWaiters.get(key);
+    const next = waiting?.shift();
+    if (next) {
+      next({ header, payload });
+      return;
+    }
+    const q = this.p2p.get(key) ?? [];
+    q.push({ header, payload });
+    this.p2p.set(key, q);
+  }
+
+  sendP2P(peer: number, header: Header, payload: Uint8Array): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
+    return this.world.send(this.members[peer], header, payload).catch((e: Error) => {
+      throw this.world.lost.has(this.members[peer]) ? new PeerLostError(this.members[peer]) : e;
+    });
+  }
+
+  recvP2P(src: number, tag: number, timeoutMs: number): Promise<{ header: Header; payload: Uint8Array }> {
+    if (this.broken) return Promise.reject(this.broken);
+    const key = `${src}:${tag}`;
+    const q = this.p2p.get(key);
+    const m = q?.shift();
+    if (m) return Promise.resolve(m);
+    return new Promise((resolve, reject) => {
+      const list = this.p2pWaiters.get(key) ?? [];
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (e: Error) => {
+        clearTimeout(timer);
+        reject(e);
+      };
+      const take = (msg: { header: Header; payload: Uint8Array }) => {
+        clearTimeout(timer);
+        this.p2pFailers.delete(fail);
+        resolve(msg);
+      };
+      timer = setTimeout(() => {
+        const i = list.indexOf(take);
+        if (i >= 0) list.splice(i, 1);
+        this.p2pFailers.delete(fail);
+        reject(new CollectiveTimeoutError(`recv(src ${src}, tag ${tag})`, timeoutMs, [this.members[src]]));
+      }, timeoutMs);
+      list.push(take);
+      this.p2pWaiters.set(key, list);
+      this.p2pFailers.add(fail);
+    });
+  }
+}

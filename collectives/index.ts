@@ -1,0 +1,13 @@
+/** tsrun/collectives: the SPMD style — a process group and its collectives (torch.distributed-like). */
+export {
+  CollectiveMismatchError,
+  CollectiveTimeoutError,
+  EnvironmentError,
+  GroupClosedError,
+  PeerLostError,
+  RendezvousError,
+  TsrunError,
+} from '../src/errors.js';
+export { DEFAULT_TIMEOUT_MS, type InitOptions, init } from './init.js';
+export { type CollectiveOptions, ProcessGroup } from './process-group.js';
+export { REDUCE_OPS, type ReduceOp, type TypedArray } from './types.js';

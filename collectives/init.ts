@@ -1,0 +1,86 @@
+import { readRankEnvironment } from '../src/env.js';
+import { RendezvousError } from '../src/errors.js';
+import { exchangeEndpoints } from '../src/rendezvous/rendezvous.js';
+import { StoreClient } from '../src/rendezvous/store-client.js';
+import { StoreServer } from '../src/rendezvous/store-server.js';
+import { hostIdentity, localAddressReaching, privateIpcDir } from '../src/transport/host-identity.js';
+import { deriveJobKeys } from '../src/transport/keys.js';
+import { PeerMesh } from '../src/transport/peer-mesh.js';
+import { GroupCore } from './group-core.js';
+import { ProcessGroup } from './process-group.js';
+import { World } from './world.js';
+
+export interface InitOptions {
+  /** Default timeout of every collective of the world group, in ms (default 5 minutes). */
+  timeoutMs?: number;
+  /** How long to wait for every rank to join, in ms (default: TSRUN_RENDEZVOUS_TIMEOUT_MS or 300000). */
+  rendezvousTimeoutMs?: number;
+  /** CURVE-encrypt rank-to-rank data (default: TSRUN_ENCRYPT=1). The control plane is always encrypted. */
+  encrypt?: boolean;
+  /** Environment to read instead of process.env (tests). */
+  env?: Record<string, string | undefined>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Joins the job: reads rank, world size and master from the environment (tsrun/torchrun, Open MPI,
+ * MPICH or Slurm variables), meets the other ranks at the rendezvous store that rank 0 serves at
+ * MASTER_ADDR:MASTER_PORT, connects to every peer and returns the world process group.
+ */
+export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
+  const env = readRankEnvironment(opts.env ?? process.env);
+  const timeoutMs = opts.timeoutMs ?? Number(process.env.TSRUN_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS);
+  const rdzvMs = opts.rendezvousTimeoutMs ?? Number(process.env.TSRUN_RENDEZVOUS_TIMEOUT_MS ?? 300_000);
+  const encrypt = opts.encrypt ?? (opts.env ?? process.env).TSRUN_ENCRYPT === '1';
+  if (env.size === 1) {
+    const world = new World(0, 1, env.localRank, env.localSize, undefined, undefined, undefined);
+    const core = new GroupCore(world, 0, [0], 0, timeoutMs);
+    world.register(0, core);
+    return new ProcessGroup(core);
+  }
+  if (!env.authenticated && env.rank === 0 && env.source !== 'tsrun') {
+    process.stderr.write(
+      'tsrun: warning: TSRUN_JOB_SECRET is not set; the job is not authenticated. Export the same ' +
+        'TSRUN_JOB_SECRET on every rank (e.g. mpirun -x TSRUN_JOB_SECRET).\n',
+    );
+  }
+  const keys = deriveJobKeys(env.secret);
+  const bindAddress = await localAddressReaching(env.masterAddr, env.masterPort);
+  const server = env.rank === 0 ? await StoreServer.serve(bindAddress, env.masterPort, keys) : undefined;
+  const store = StoreClient.connect(env.masterAddr, env.masterPort, keys);
+  let mesh: PeerMesh | undefined;
+  try {
+    mesh = await PeerMesh.listen({
+      rank: env.rank,
+      size: env.size,
+      keys,
+      encrypt,
+      bindAddress,
+      host: hostIdentity(),
+      ipcDir: privateIpcDir(keys.jobId),
+    });
+    const peers = await exchangeEndpoints(store, mesh.local, env.size, rdzvMs);
+    try {
+      await mesh.connect(peers, rdzvMs);
+    } catch (e) {
+      throw new RendezvousError(`rank ${env.rank}: ${(e as Error).message}`);
+    }
+  } catch (e) {
+    await mesh?.close();
+    store.close();
+    server?.close();
+    throw e;
+  }
+  const world = new World(env.rank, env.size, env.localRank, env.localSize, mesh, store, server);
+  const core = new GroupCore(
+    world,
+    0,
+    Array.from({ length: env.size }, (_, r) => r),
+    env.rank,
+    timeoutMs,
+  );
+  world.register(0, core);
+  world.start();
+  return new ProcessGroup(core);
+}

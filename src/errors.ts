@@ -1,0 +1,67 @@
+/**
+ * Error classes users catch. Messages say what happened and what to do; wording lives here so it stays
+ * consistent and greppable (as piscina's errors.ts).
+ */
+export class TsrunError extends Error {
+  override name = 'TsrunError';
+}
+
+/** A peer of the group died or its connection closed. */
+export class PeerLostError extends TsrunError {
+  override name = 'PeerLostError';
+  constructor(
+    readonly lostRank: number,
+    detail = '',
+  ) {
+    super(
+      `peer rank ${lostRank} was lost (its process exited or its connection closed)${detail ? `: ${detail}` : ''}`,
+    );
+  }
+}
+
+/** A collective did not complete within its timeout. */
+export class CollectiveTimeoutError extends TsrunError {
+  override name = 'CollectiveTimeoutError';
+  constructor(
+    readonly call: string,
+    readonly timeoutMs: number,
+    readonly waitingFor: number[],
+  ) {
+    super(
+      `${call} timed out after ${timeoutMs} ms` +
+        (waitingFor.length > 0
+          ? ` waiting for rank${waitingFor.length > 1 ? 's' : ''} ${waitingFor.join(', ')} (hung, paused or never called it)`
+          : ''),
+    );
+  }
+}
+
+/** The ranks of a group called different collectives (or the same one with incompatible arguments). */
+export class CollectiveMismatchError extends TsrunError {
+  override name = 'CollectiveMismatchError';
+  constructor(
+    readonly calls: { rank: number; call: string }[],
+    detail = '',
+  ) {
+    super(
+      `collective mismatch: ${calls.map((c) => `rank ${c.rank} called ${c.call}`).join('; ')}` +
+        (detail ? ` (${detail})` : '') +
+        '. Every rank of a group must call the same collectives in the same order with matching dtype/length.',
+    );
+  }
+}
+
+/** The rendezvous did not complete: some ranks never registered, or the store could not be served. */
+export class RendezvousError extends TsrunError {
+  override name = 'RendezvousError';
+}
+
+/** The environment does not describe a valid rank (missing or inconsistent variables). */
+export class EnvironmentError extends TsrunError {
+  override name = 'EnvironmentError';
+}
+
+/** The group was destroyed or aborted; further calls are refused. */
+export class GroupClosedError extends TsrunError {
+  override name = 'GroupClosedError';
+}

@@ -1,0 +1,32 @@
+import { RendezvousError } from '../errors.js';
+import type { PeerEndpoint } from '../transport/peer-mesh.js';
+import type { StoreClient } from './store-client.js';
+
+/**
+ * Publishes this rank's endpoint and waits for every rank's. On timeout, asks the store which ranks are
+ * missing so the error names them (the usual cause: a rank that crashed at start, or a wrong MASTER_ADDR).
+ */
+export async function exchangeEndpoints(
+  store: StoreClient,
+  self: PeerEndpoint,
+  size: number,
+  timeoutMs: number,
+): Promise<PeerEndpoint[]> {
+  await store.set(`tsrun/ep/${self.rank}`, self, timeoutMs);
+  const keys = Array.from({ length: size }, (_, r) => `tsrun/ep/${r}`);
+  try {
+    return (await Promise.all(keys.map((k) => store.get(k, timeoutMs)))) as PeerEndpoint[];
+  } catch (e) {
+    let missing: number[] = [];
+    try {
+      const present = await store.check(keys, 5_000);
+      missing = keys.map((_, r) => r).filter((r) => !present[r]);
+    } catch {
+      throw e;
+    }
+    throw new RendezvousError(
+      `rendezvous at ${store.where} timed out after ${timeoutMs} ms: rank${missing.length === 1 ? '' : 's'} ` +
+        `${missing.join(', ')} of ${size} never joined (crashed at start, not launched, or given another MASTER_ADDR/MASTER_PORT)`,
+    );
+  }
+}
