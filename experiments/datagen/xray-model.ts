@@ -37,13 +37,13 @@ export function drawXray(seed: number, label: 0 | 1, index: number, work: Float3
   const heartY = cy + n * 0.12;
   const blobs: number[] = [];
   if (label === 1) {
-    const count = 2 + Math.floor(rnd() * 3);
+    const count = 3 + Math.floor(rnd() * 3);
     for (let b = 0; b < count; b++) {
       const side = rnd() < 0.5 ? -1 : 1;
       const bx = cx + side * lungDx + (rnd() - 0.5) * lungRx * 1.2;
       const by = lungY + (rnd() - 0.3) * lungRy * 1.3;
-      const sigma = 5 + rnd() * 8;
-      const amp = 0.18 + rnd() * 0.22;
+      const sigma = 6 + rnd() * 8;
+      const amp = 0.25 + rnd() * 0.25;
       blobs.push(bx, by, sigma, amp);
     }
   }

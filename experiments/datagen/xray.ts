@@ -69,6 +69,7 @@ async function writeOne(
   const tmp = `${path}.${process.pid}.tmp`;
   await sharp(Buffer.from(pic.pixels), { raw: { width: BASE, height: BASE, channels: 1 } })
     .resize(width, height, { fit: 'fill', kernel: 'cubic' })
+    .toColourspace('b-w')
     .jpeg({ quality: 85 })
     .toFile(tmp);
   renameSync(tmp, path);
