@@ -35,6 +35,8 @@ export async function loadPeerRecords(dir: string): Promise<PeerRecord[]> {
   return out;
 }
 
+const secs = (v: number | undefined) => (v === undefined ? '–' : `${formatSeconds(v)} s`);
+
 const ratio = (a: number | undefined, b: number | undefined) =>
   a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : '–';
 
@@ -55,8 +57,8 @@ export function peerTable(results: CellResult[], peers: PeerRecord[]): string | 
       const spmd = pick('kmeans', 'paper', p.size, p.workers, 'spmd');
       rows.push([
         `k-means paper mode, ${p.size}, ${p.workers} workers`,
-        `${p.peer}: ${formatSeconds(p.sec)} s (CH ${formatNumber(p.ch_mean, 6)})`,
-        `${formatSeconds(spmd?.seconds)} s / ${formatSeconds(pool?.seconds)} s`,
+        `${p.peer}: ${secs(p.sec)} (CH ${formatNumber(p.ch_mean, 6)})`,
+        `${secs(spmd?.seconds)} / ${secs(pool?.seconds)}`,
         `${ratio(spmd?.seconds, p.sec)} / ${ratio(pool?.seconds, p.sec)}`,
       ]);
     } else if (p.exp === 'pagerank-global' && p.size !== undefined) {
@@ -64,8 +66,8 @@ export function peerTable(results: CellResult[], peers: PeerRecord[]): string | 
       const pool = pick('pagerank', 'global', p.size, 1, 'pool');
       rows.push([
         `PageRank global, ${p.size}, 1 process`,
-        `${p.peer}: ${formatSeconds(p.sec)} s`,
-        `${formatSeconds(spmd?.seconds)} s / ${formatSeconds(pool?.seconds)} s`,
+        `${p.peer}: ${secs(p.sec)}`,
+        `${secs(spmd?.seconds)} / ${secs(pool?.seconds)}`,
         `${ratio(spmd?.seconds, p.sec)} / ${ratio(pool?.seconds, p.sec)}`,
       ]);
     } else if (p.exp === 'cnn-train') {
