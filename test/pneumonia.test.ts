@@ -100,6 +100,10 @@ t.test(
     t.match(stdout, /Images tested: 37/, 'every test image counted once over both ranks');
     const j = JSON.parse(readFileSync(out, 'utf8'));
     t.equal(j.ranks, 2);
+    t.ok(
+      j.steps > 0 && j.sync_checks === j.steps,
+      `checksums compared after all ${j.steps} steps (${j.sync_checks})`,
+    );
     t.ok(j.accuracy >= 0.85, `test accuracy ${j.accuracy} ≥ 0.85`);
   },
 );

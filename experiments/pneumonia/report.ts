@@ -18,6 +18,8 @@ export interface PneumoniaJson {
   train_seconds: number;
   skipped_images: number;
   param_checksum: string;
+  steps: number;
+  sync_checks: number;
 }
 
 export function toJson(
@@ -44,6 +46,8 @@ export function toJson(
     train_seconds: r.trainSeconds,
     skipped_images: r.skippedImages,
     param_checksum: r.paramChecksum.toString(16).padStart(8, '0'),
+    steps: r.steps,
+    sync_checks: r.syncChecks,
   };
 }
 

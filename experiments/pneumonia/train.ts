@@ -68,6 +68,8 @@ export interface TrainResult {
   skippedImages: number;
   paramChecksum: number;
   steps: number;
+  /** steps after which all ranks' parameter checksums were compared (--check-sync) */
+  syncChecks: number;
 }
 
 /** Micro-batch that fits the wasm heap: ~16 images at 224², more for smaller images. */
@@ -140,6 +142,7 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
   let trained = 0;
   let skipped = 0;
   let totalSteps = 0;
+  let syncChecks = 0;
   const sums = new Uint32Array(1);
 
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
@@ -170,6 +173,7 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
         const all = await group.allGather(sums);
         const each = all.map((a) => a[0]);
         if (each.some((v) => v !== each[0])) throw new ParamsDivergedError(epoch + 1, s + 1, each);
+        syncChecks++;
       }
       lossSum += loss;
       images += batch.count;
@@ -215,5 +219,6 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
     skippedImages: totals[1] + test.skipped,
     paramChecksum: checksum(params),
     steps: totalSteps,
+    syncChecks,
   };
 }
