@@ -23,7 +23,9 @@ export function listImageFolder(root: string, expectedClasses?: string[]): Image
     if (!statSync(root).isDirectory()) throw new Error('not a directory');
     entries = readdirSync(root);
   } catch (err) {
-    throw new ImageFolderError(`image folder ${root} cannot be read (${(err as Error).message}); check --input`);
+    throw new ImageFolderError(
+      `image folder ${root} cannot be read (${(err as Error).message}); check --input`,
+    );
   }
   const found = entries.filter((e) => !e.startsWith('.') && statSync(join(root, e)).isDirectory()).sort();
   const classes = expectedClasses ?? found;
@@ -46,7 +48,8 @@ export function listImageFolder(root: string, expectedClasses?: string[]): Image
       labels.push(label);
     }
   });
-  if (files.length === 0) throw new ImageFolderError(`image folder ${root} holds no ${IMAGE_EXTENSIONS.join('/')} files`);
+  if (files.length === 0)
+    throw new ImageFolderError(`image folder ${root} holds no ${IMAGE_EXTENSIONS.join('/')} files`);
   return { root, classes, files, labels: Int32Array.from(labels) };
 }
 

@@ -26,8 +26,10 @@ export class DistributedSampler {
   readonly numSamples: number;
 
   constructor(n: number, opts: DistributedSamplerOptions) {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`dataset size must be a non-negative integer, got ${n}`);
-    if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`world size must be ≥ 1, got ${opts.size}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`dataset size must be a non-negative integer, got ${n}`);
+    if (!Number.isInteger(opts.size) || opts.size < 1)
+      throw new RangeError(`world size must be ≥ 1, got ${opts.size}`);
     if (!Number.isInteger(opts.rank) || opts.rank < 0 || opts.rank >= opts.size) {
       throw new RangeError(`rank ${opts.rank} is outside 0..${opts.size - 1}`);
     }

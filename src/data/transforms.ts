@@ -98,10 +98,9 @@ export async function transformInto(
   // It expands the canvas; its centre stays the image centre, so the centred crop below equals
   // torchvision's rotate(expand=False) followed by CenterCrop.
   const rotated = await toRaw(
-    sharp(resized.data, { raw: { width: resized.width, height: resized.height, channels: resized.channels as 3 } }).rotate(
-      angle,
-      { background: { r: 0, g: 0, b: 0, alpha: 1 } },
-    ),
+    sharp(resized.data, {
+      raw: { width: resized.width, height: resized.height, channels: resized.channels as 3 },
+    }).rotate(angle, { background: { r: 0, g: 0, b: 0, alpha: 1 } }),
   );
   normaliseInto(rotated, s, out, offset);
 }
