@@ -10,6 +10,7 @@ import { CallState } from './call-state.js';
 import type { Comm } from './comm.js';
 import { type ErrorRecord, errorFromRecord, errorToRecord } from './errors-wire.js';
 import { describeCall, type Fingerprint, mismatch } from './fingerprint.js';
+import { enterCall, leaveCall } from './idle-exit.js';
 import type { GroupEndpoint, World } from './world.js';
 
 /**
@@ -96,11 +97,13 @@ export class GroupCore implements GroupEndpoint {
       this.breakGroup(new CollectiveTimeoutError(call.description, timeoutMs, waitingFor), true);
     }, timeoutMs);
     const phase = (n: number): Comm => this.commFor(call, n * PHASE_STRIDE);
+    enterCall();
     try {
       const result = await Promise.race([body(phase(0), phase), call.failed]);
       await Promise.race([call.allAcked(), call.failed]);
       return result;
     } finally {
+      leaveCall();
       clearTimeout(timer);
       this.calls.delete(seq);
       if (call.error) this.dropCall(seq);
@@ -301,7 +304,8 @@ export class GroupCore implements GroupEndpoint {
     const q = this.p2p.get(key);
     const m = q?.shift();
     if (m) return Promise.resolve(m);
-    return new Promise((resolve, reject) => {
+    enterCall();
+    return new Promise<{ header: Header; payload: Uint8Array }>((resolve, reject) => {
       const list = this.p2pWaiters.get(key) ?? [];
       let timer: NodeJS.Timeout | undefined;
       const fail = (e: Error) => {
@@ -322,6 +326,6 @@ export class GroupCore implements GroupEndpoint {
       list.push(take);
       this.p2pWaiters.set(key, list);
       this.p2pFailers.add(fail);
-    });
+    }).finally(leaveCall);
   }
 }

@@ -7,6 +7,7 @@ import { hostIdentity, localAddressReaching, privateIpcDir } from '../src/transp
 import { deriveJobKeys } from '../src/transport/keys.js';
 import { PeerMesh } from '../src/transport/peer-mesh.js';
 import { GroupCore } from './group-core.js';
+import { stopWatching, watchForIdleExit } from './idle-exit.js';
 import { ProcessGroup } from './process-group.js';
 import { World } from './world.js';
 
@@ -23,6 +24,28 @@ export interface InitOptions {
 
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
+const liveWorlds = new Set<ProcessGroup>();
+
+/**
+ * Destroys every world group this process created and did not destroy (what a harness or wrapper runs
+ * once the user's code is done, so queued messages are delivered before the process exits).
+ */
+export async function destroyAll(): Promise<void> {
+  const all = [...liveWorlds];
+  liveWorlds.clear();
+  await Promise.all(all.map((pg) => pg.destroy()));
+}
+
+function track(pg: ProcessGroup): ProcessGroup {
+  liveWorlds.add(pg);
+  pg.onDestroy(() => {
+    liveWorlds.delete(pg);
+    if (liveWorlds.size === 0) stopWatching();
+  });
+  if (pg.size > 1) watchForIdleExit(destroyAll);
+  return pg;
+}
+
 /**
  * Joins the job: reads rank, world size and master from the environment (tsrun/torchrun, Open MPI,
  * MPICH or Slurm variables), meets the other ranks at the rendezvous store that rank 0 serves at
@@ -37,7 +60,7 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
     const world = new World(0, 1, env.localRank, env.localSize, undefined, undefined, undefined);
     const core = new GroupCore(world, 0, [0], 0, timeoutMs);
     world.register(0, core);
-    return new ProcessGroup(core);
+    return track(new ProcessGroup(core));
   }
   if (!env.authenticated && env.rank === 0 && env.source !== 'tsrun') {
     process.stderr.write(
@@ -82,5 +105,5 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
   );
   world.register(0, core);
   world.start();
-  return new ProcessGroup(core);
+  return track(new ProcessGroup(core));
 }

@@ -41,6 +41,7 @@ function fp(
  */
 export class ProcessGroup {
   private splits = 0;
+  private readonly destroyHooks: Array<() => void> = [];
 
   /** @internal */
   constructor(private readonly core: GroupCore) {}
@@ -332,6 +333,11 @@ export class ProcessGroup {
     return new ProcessGroup(core);
   }
 
+  /** @internal Runs fn when the group is destroyed. */
+  onDestroy(fn: () => void): void {
+    this.destroyHooks.push(fn);
+  }
+
   /** Leaves the group; on the world group this closes every socket of this process. */
   async destroy(): Promise<void> {
     if (this.core.destroyed) return;
@@ -343,6 +349,7 @@ export class ProcessGroup {
       }
     }
     this.core.destroyed = true;
+    for (const h of this.destroyHooks) h();
     this.core.world.unregister(this.core.id);
     if (this.core.id === 0) await this.core.world.close();
   }

@@ -159,12 +159,13 @@ export class PeerMesh {
     this.dealers.set(p.rank, dealer);
     this.queues.set(p.rank, new SendQueue(dealer));
     const useIpc = p.ipc !== undefined && p.host === this.opts.host && this.opts.ipcDir !== undefined;
-    dealer.connect(useIpc ? (p.ipc as string) : p.tcp);
-    return new Promise<void>((resolve, reject) => {
+    // The observer must exist before connect(), or a fast handshake's event is missed.
+    const events = dealer.events;
+    const done = new Promise<void>((resolve, reject) => {
       let connected = false;
       void (async () => {
         try {
-          for await (const ev of dealer.events) {
+          for await (const ev of events) {
             if (ev.type === 'handshake' && !connected) {
               connected = true;
               resolve();
@@ -183,6 +184,8 @@ export class PeerMesh {
         }
       })();
     });
+    dealer.connect(useIpc ? (p.ipc as string) : p.tcp);
+    return done;
   }
 
   private peerLost(rank: number, reason: string): void {
