@@ -18,7 +18,6 @@ import type { Comm } from './comm.js';
 import type { Fingerprint } from './fingerprint.js';
 import { type CollectiveOptions, GroupCore } from './group-core.js';
 import type { ReduceOp, TypedArray } from './types.js';
-import type { World } from './world.js';
 
 export type { CollectiveOptions };
 

@@ -53,7 +53,7 @@ async function serve(sock: zmq.Router): Promise<void> {
       const check = checks.get(domain?.toString() ?? '');
       let ok = false;
       try {
-        ok = check !== undefined && check(mechanism.toString(), credentials, address.toString());
+        ok = check?.(mechanism.toString(), credentials, address.toString());
       } catch {
         ok = false;
       }
