@@ -53,7 +53,7 @@ async function serve(sock: zmq.Router): Promise<void> {
       const check = checks.get(domain?.toString() ?? '');
       let ok = false;
       try {
-        ok = check?.(mechanism.toString(), credentials, address.toString());
+        ok = check?.(mechanism.toString(), credentials, address.toString()) === true;
       } catch {
         ok = false;
       }
