@@ -1,0 +1,103 @@
+import t from 'tap';
+import { buildCsr, gatherRows, rowCounts } from '../experiments/pagerank/csr.js';
+import { IdIndex, ownerOf } from '../experiments/pagerank/id-index.js';
+import { ScoreSum } from '../experiments/pagerank/score-sum.js';
+import { mergeTop, topK } from '../experiments/pagerank/top-k.js';
+import { torchPageRank } from '../experiments/pagerank/torch-ppr.js';
+
+t.test('IdIndex numbers ids in first-seen order and survives growth', async (t) => {
+  const idx = new IdIndex(4);
+  const ids = [124_836_180, 7, 2 ** 52 + 1, -3, 0, 7, 124_836_180];
+  t.same(
+    ids.map((id) => idx.insert(id)),
+    [0, 1, 2, 3, 4, 1, 0],
+  );
+  for (let i = 0; i < 100_000; i++) idx.insert(1000 + i * 977);
+  t.equal(idx.size, 100_005);
+  t.equal(idx.get(1000 + 99_999 * 977), 100_004);
+  t.equal(idx.get(2 ** 52 + 1), 2);
+  t.equal(idx.get(2 ** 52), -1, 'a neighbouring large id is a different key');
+  t.equal(idx.get(8), -1);
+  t.same(Array.from(idx.ids.subarray(0, 5)), [124_836_180, 7, 2 ** 52 + 1, -3, 0]);
+});
+
+t.test('ownerOf spreads ids over ranks and is stable', async (t) => {
+  const counts = [0, 0, 0];
+  for (let i = 0; i < 30_000; i++) counts[ownerOf(i * 41 + 5, 3)]++;
+  for (const c of counts) t.ok(c > 9000 && c < 11000, `balanced: ${counts}`);
+  t.equal(ownerOf(12345, 3), ownerOf(12345, 3));
+  t.equal(ownerOf(12345, 1), 0);
+});
+
+t.test('CSR counts each edge both ways, a self-loop twice', async (t) => {
+  // Edges 0-1, 0-2, 2-2 (self-loop), 1-0 (a duplicate in the other direction).
+  const csr = buildCsr(Int32Array.of(0, 1, 0, 2, 2, 2, 1, 0), 4);
+  t.same(Array.from(rowCounts(csr)), [3, 2, 3, 0]);
+  const y = new Float64Array(4).fill(-1);
+  gatherRows(csr, Float64Array.of(1, 10, 100, 1000), y);
+  t.same(Array.from(y), [10 + 100 + 10, 1 + 1, 1 + 100 + 100, 0]);
+  t.throws(() => buildCsr(Int32Array.of(0, 1, 2), 3), RangeError);
+});
+
+t.test('topK: highest first, ties by smaller id, any input order', async (t) => {
+  const ids = Float64Array.of(5, 3, 9, 1, 7);
+  const scores = Float64Array.of(0.1, 0.3, 0.3, 0.05, 0.2);
+  t.same(topK(ids, scores, 3), [
+    [3, 0.3],
+    [9, 0.3],
+    [7, 0.2],
+  ]);
+  t.same(topK(ids, scores, 10).length, 5);
+  t.same(
+    mergeTop(
+      [
+        [
+          [9, 0.3],
+          [1, 0.05],
+        ],
+        [
+          [3, 0.3],
+          [7, 0.2],
+        ],
+      ],
+      2,
+    ),
+    [
+      [3, 0.3],
+      [9, 0.3],
+    ],
+  );
+});
+
+// Star 10-20, 10-30 under torch_ppr (alpha 0.05, column-normalised A + Aᵀ): the centre's fixed point a
+// solves a = 0.95·2b + 0.05/3, b = 0.95·a/2 + 0.05/3, so a = (2.9/60)/0.0975 and b = (1 - a)/2.
+const A = 2.9 / 60 / 0.0975;
+const B = (1 - A) / 2;
+
+t.test('torch_ppr block kernel: one step by hand, then the fixed point', async (t) => {
+  const src = Float64Array.of(10, 10);
+  const dst = Float64Array.of(20, 30);
+  const one = torchPageRank(src, dst, { maxIter: 1 });
+  t.same(Array.from(one.ids), [10, 20, 30]);
+  // x1 = 0.95·[2/3, 1/6, 1/6] + 0.05/3 = [0.65, 0.175, 0.175]
+  const want = [0.65, 0.175, 0.175];
+  one.scores.forEach((v, i) => t.ok(Math.abs(v - want[i]) < 1e-15, `step 1 node ${one.ids[i]}: ${v}`));
+  const full = torchPageRank(src, dst);
+  t.ok(full.iterations > 10 && full.iterations < 1000, `iterations ${full.iterations}`);
+  t.ok(Math.abs(full.scores[0] - A) < 1e-4, `centre ${full.scores[0]} vs ${A}`);
+  t.ok(Math.abs(full.scores[1] - B) < 1e-4);
+  t.ok(Math.abs(full.scores.reduce((s, v) => s + v, 0) - 1) < 1e-12);
+  t.equal(torchPageRank(new Float64Array(0), new Float64Array(0)).scores.length, 0);
+});
+
+t.test('ScoreSum adds per id across blocks', async (t) => {
+  const s = new ScoreSum(2);
+  s.add(Float64Array.of(1, 2), Float64Array.of(0.5, 0.25));
+  for (let i = 0; i < 1000; i++) s.add(Float64Array.of(100 + i), Float64Array.of(1));
+  s.add(Float64Array.of(2, 3), Float64Array.of(0.25, 0.125));
+  const { ids, scores } = s.entries();
+  t.equal(s.size, 1003);
+  t.same(Array.from(ids.subarray(0, 2)), [1, 2]);
+  t.same(Array.from(scores.subarray(0, 2)), [0.5, 0.5]);
+  t.equal(scores[1002], 0.125);
+});
