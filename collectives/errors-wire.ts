@@ -14,6 +14,7 @@ export interface ErrorRecord {
   call?: string;
   timeoutMs?: number;
   waitingFor?: number[];
+  diagnosis?: string;
   calls?: { rank: number; call: string }[];
 }
 
@@ -24,6 +25,7 @@ export function errorToRecord(e: Error): ErrorRecord {
     r.call = e.call;
     r.timeoutMs = e.timeoutMs;
     r.waitingFor = e.waitingFor;
+    r.diagnosis = e.diagnosis;
   }
   if (e instanceof CollectiveMismatchError) r.calls = e.calls;
   return r;
@@ -36,7 +38,12 @@ export function errorFromRecord(r: ErrorRecord, fromRank: number): Error {
       e = new PeerLostError(r.lostRank ?? -1);
       break;
     case 'CollectiveTimeoutError':
-      e = new CollectiveTimeoutError(r.call ?? 'collective', r.timeoutMs ?? 0, r.waitingFor ?? []);
+      e = new CollectiveTimeoutError(
+        r.call ?? 'collective',
+        r.timeoutMs ?? 0,
+        r.waitingFor ?? [],
+        r.diagnosis,
+      );
       break;
     case 'CollectiveMismatchError':
       e = new CollectiveMismatchError(r.calls ?? []);

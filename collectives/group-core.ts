@@ -23,6 +23,11 @@ const COPY_MAX_BYTES = 64 * 1024;
 const ACK_REQUESTED = 1;
 /** Heartbeat-kind `op` of an acknowledgement. */
 const OP_ACK = 1;
+/** Heartbeat-kind ops of the timeout diagnosis: "how far are you?" and its answer. */
+const OP_STATUS_QUERY = 2;
+const OP_STATUS_REPLY = 3;
+/** How long a timed-out call waits for the other ranks to say how far they are. */
+const DIAGNOSIS_MS = 1000;
 /** Steps of distinct phases of one call (e.g. a length exchange, then the data) never collide. */
 export const PHASE_STRIDE = 1 << 24;
 
@@ -92,10 +97,7 @@ export class GroupCore implements GroupEndpoint {
       for (const e of early) this.checkFingerprint(call, e.source, e.fp);
     }
     const timeoutMs = opts?.timeoutMs ?? this.timeoutMs;
-    const timer = setTimeout(() => {
-      const waitingFor = [...call.waitingOn.keys()].map((r) => this.members[r]).sort((a, b) => a - b);
-      this.breakGroup(new CollectiveTimeoutError(call.description, timeoutMs, waitingFor), true);
-    }, timeoutMs);
+    const timer = setTimeout(() => void this.diagnoseTimeout(call, timeoutMs), timeoutMs);
     const phase = (n: number): Comm => this.commFor(call, n * PHASE_STRIDE);
     enterCall();
     try {
@@ -167,6 +169,17 @@ export class GroupCore implements GroupEndpoint {
         return;
       case MessageKind.Heartbeat:
         if (header.op === OP_ACK) this.calls.get(header.seq)?.ackArrived(source);
+        else if (header.op === OP_STATUS_QUERY) {
+          const reply = makeHeader({
+            kind: MessageKind.Heartbeat,
+            group: this.id,
+            seq: header.seq,
+            op: OP_STATUS_REPLY,
+            count: this.seq,
+          });
+          this.world.send(this.members[source], reply).catch(() => {});
+        } else if (header.op === OP_STATUS_REPLY)
+          this.statusReplies.get(header.seq)?.set(source, header.count);
         return;
       case MessageKind.PointToPoint:
         this.deliverP2P(source, header, payload);
@@ -241,7 +254,58 @@ export class GroupCore implements GroupEndpoint {
 
   peerLost(rank: number, reason: string): void {
     if (this.destroyed || !this.groupOf.has(rank)) return;
-    this.breakGroup(new PeerLostError(rank, reason), false);
+    // Tell the others: a rank that exits after this failure must not be mistaken for the lost one.
+    this.breakGroup(new PeerLostError(rank, reason), true);
+  }
+
+  private readonly statusReplies = new Map<number, Map<number, number>>();
+
+  /**
+   * A call timed out: before failing, ask every member how far it got, so the error names the rank that
+   * never called the collective or does not answer at all (paused, hung in a busy loop) rather than the
+   * innocent neighbour this rank happened to be waiting for.
+   */
+  private async diagnoseTimeout(call: CallState, timeoutMs: number): Promise<void> {
+    if (call.error || this.broken) return;
+    const replies = new Map<number, number>();
+    this.statusReplies.set(call.seq, replies);
+    for (let r = 0; r < this.size; r++) {
+      if (r === this.rank) continue;
+      const q = makeHeader({
+        kind: MessageKind.Heartbeat,
+        group: this.id,
+        seq: call.seq,
+        op: OP_STATUS_QUERY,
+      });
+      this.world.send(this.members[r], q).catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, Math.min(DIAGNOSIS_MS, timeoutMs)));
+    this.statusReplies.delete(call.seq);
+    if (!this.calls.has(call.seq) || call.error) return; // completed meanwhile
+    const silent: number[] = [];
+    const behind: number[] = [];
+    for (let r = 0; r < this.size; r++) {
+      if (r === this.rank) continue;
+      const seq = replies.get(r);
+      if (seq === undefined) silent.push(this.members[r]);
+      else if (seq < call.seq) behind.push(this.members[r]);
+    }
+    const waited = [...call.waitingOn.keys()].map((r) => this.members[r]);
+    const blamed = [...new Set([...behind, ...silent])].sort((a, b) => a - b);
+    const parts: string[] = [];
+    const list = (rs: number[]) => `rank${rs.length > 1 ? 's' : ''} ${rs.join(', ')}`;
+    if (behind.length) parts.push(`${list(behind)} never called it (still before call #${call.seq})`);
+    if (silent.length) parts.push(`${list(silent)} did not respond at all (paused, hung or overloaded)`);
+    if (!parts.length && waited.length) parts.push(`waiting for ${list(waited)}`);
+    this.breakGroup(
+      new CollectiveTimeoutError(
+        call.description,
+        timeoutMs,
+        blamed.length ? blamed : waited,
+        parts.join('; '),
+      ),
+      true,
+    );
   }
 
   /** Fails every call of this group, now and later; tells the other members when `tell` is set. */

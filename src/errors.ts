@@ -26,12 +26,16 @@ export class CollectiveTimeoutError extends TsrunError {
     readonly call: string,
     readonly timeoutMs: number,
     readonly waitingFor: number[],
+    /** Why those ranks are blamed, e.g. "rank 2 never called it". */
+    readonly diagnosis = '',
   ) {
     super(
       `${call} timed out after ${timeoutMs} ms` +
-        (waitingFor.length > 0
-          ? ` waiting for rank${waitingFor.length > 1 ? 's' : ''} ${waitingFor.join(', ')} (hung, paused or never called it)`
-          : ''),
+        (diagnosis
+          ? `: ${diagnosis}`
+          : waitingFor.length > 0
+            ? ` waiting for rank${waitingFor.length > 1 ? 's' : ''} ${waitingFor.join(', ')} (hung, paused or never called it)`
+            : ''),
     );
   }
 }
