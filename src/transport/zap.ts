@@ -9,6 +9,8 @@ export type ZapCheck = (mechanism: string, credentials: Buffer[], address: strin
 
 const checks = new Map<string, ZapCheck>();
 let handler: zmq.Router | undefined;
+/** Resolves once the handler is bound: sockets that need ZAP must not bind before. */
+let ready: Promise<void> = Promise.resolve();
 let rejected = 0;
 
 /** Number of handshakes refused by this process so far (tests and hardening reports read it). */
@@ -25,10 +27,23 @@ const users = new Map<string, number>();
 export async function registerZapDomain(domain: string, check: ZapCheck): Promise<void> {
   checks.set(domain, check);
   users.set(domain, (users.get(domain) ?? 0) + 1);
-  if (handler) return;
-  handler = new zmq.Router({ linger: 0 });
-  await handler.bind('inproc://zeromq.zap.01');
-  void serve(handler);
+  if (handler) return ready;
+  const sock = new zmq.Router({ linger: 0 });
+  handler = sock;
+  ready = (async () => {
+    // A handler closed a moment ago may still hold the inproc name (libzmq unbinds asynchronously).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await sock.bind('inproc://zeromq.zap.01');
+        break;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EADDRINUSE' || attempt >= 200) throw e;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    void serve(sock);
+  })();
+  return ready;
 }
 
 export function releaseZapDomain(domain: string): void {
