@@ -1,0 +1,64 @@
+/**
+ * Files of a persistent cluster on the head's host: the secret (mode 0600, only this user can read it)
+ * and head.json (address and pid). TSRUN_CLUSTER_DIR moves them (tests use a private directory).
+ */
+import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
+
+export interface HeadInfo {
+  address: string;
+  pid: number;
+  hostname: string;
+  startedAt: string;
+}
+
+export function clusterDir(): string {
+  return process.env.TSRUN_CLUSTER_DIR ?? path.join(homedir(), '.tsrun', 'cluster');
+}
+
+export function secretPath(): string {
+  return path.join(clusterDir(), 'secret');
+}
+
+export async function writeClusterFiles(secret: string, info: HeadInfo): Promise<void> {
+  const dir = clusterDir();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  await writeFileAtomic(secretPath(), `${secret}\n`);
+  chmodSync(secretPath(), 0o600);
+  await writeFileAtomic(path.join(dir, 'head.json'), `${JSON.stringify(info)}\n`);
+}
+
+export function readSecretFile(): string | undefined {
+  try {
+    return readFileSync(secretPath(), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The running head of this host's cluster, or undefined when none is recorded or its process is gone. */
+export function readHeadInfo(): HeadInfo | undefined {
+  try {
+    const info = JSON.parse(readFileSync(path.join(clusterDir(), 'head.json'), 'utf8')) as HeadInfo;
+    return alive(info.pid) ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeClusterFiles(): void {
+  rmSync(path.join(clusterDir(), 'head.json'), { force: true });
+  rmSync(secretPath(), { force: true });
+}

@@ -1,0 +1,136 @@
+/**
+ * connect(): attach to a cluster, or start an embedded one. Order: opts.address, TSRUN_POOL_ADDRESS,
+ * the cluster recorded by `tsrun cluster start` on this host (if its head is alive), else an embedded
+ * pool (a head inside this process and one worker process per core), like ray.init().
+ */
+import { availableParallelism, hostname } from 'node:os';
+import { newJobSecret } from '../../launcher/local-spawner.js';
+import { hostIdentity, localAddressReaching, privateIpcDir } from '../transport/host-identity.js';
+import { deriveJobKeys } from '../transport/keys.js';
+import { readHeadInfo, readSecretFile, secretPath } from './cluster-files.js';
+import { PoolConnectError, PoolUsageError } from './errors.js';
+import { Head } from './head.js';
+import { HeadLink } from './head-link.js';
+import { NodeAgent } from './node-agent.js';
+import { ObjectFetcher, ObjectServer } from './object-server.js';
+import { type OwnedCluster, Pool } from './pool.js';
+
+export interface ConnectOptions {
+  /** HOST:PORT of a running head (default: TSRUN_POOL_ADDRESS). */
+  address?: string;
+  /** Cluster secret (default: TSRUN_POOL_SECRET, then the secret file `tsrun cluster start` wrote). */
+  secret?: string;
+  /** Workers of an embedded pool (default: one per core). */
+  workers?: number;
+  /** cpus each embedded worker offers to tasks (default 1). */
+  cpusPerWorker?: number;
+  /** How long to wait for the head's answer (default 10 s). */
+  timeoutMs?: number;
+}
+
+/** A head started by `tsrun --pool` in this process: close() of its driver stops the job's cluster. */
+const OWNED_HEAD = Symbol.for('tsrun.pool.ownedHead');
+type Global = typeof globalThis & {
+  [OWNED_HEAD]?: { address: string; stop: () => Promise<void>; workers: number };
+};
+
+export function registerOwnedHead(h: { address: string; stop: () => Promise<void>; workers: number }): void {
+  (globalThis as Global)[OWNED_HEAD] = h;
+}
+
+function endpointOf(address: string): string {
+  if (address.startsWith('tcp://') || address.startsWith('ipc://')) return address;
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(address);
+  if (!m) throw new PoolUsageError(`pool address ${JSON.stringify(address)} is not HOST:PORT`);
+  return `tcp://${m[1]}:${m[2]}`;
+}
+
+async function openDriver(
+  endpoint: string,
+  secret: string,
+  timeoutMs: number | undefined,
+  owned?: OwnedCluster,
+): Promise<Pool> {
+  const keys = deriveJobKeys(secret);
+  const host = hostIdentity();
+  const { link, welcome } = await HeadLink.open(
+    endpoint,
+    keys,
+    { role: 'driver', pid: process.pid, host, hostname: hostname() },
+    timeoutMs,
+  );
+  const headHost = endpoint.startsWith('ipc://')
+    ? '127.0.0.1'
+    : new URL(endpoint.replace(/^tcp:/, 'http:')).hostname;
+  const bindAddress =
+    headHost === '127.0.0.1' || headHost === 'localhost'
+      ? '127.0.0.1'
+      : await localAddressReaching(headHost.replace(/^\[|\]$/g, ''));
+  const server = await ObjectServer.start({
+    keys,
+    bindAddress,
+    host,
+    ipcDir: privateIpcDir(keys.jobId),
+    workerId: 0,
+  });
+  return new Pool(link, Number(welcome.clientId), server, new ObjectFetcher(keys, host), owned);
+}
+
+export async function connect(opts: ConnectOptions = {}): Promise<Pool> {
+  const owned = (globalThis as Global)[OWNED_HEAD];
+  let address = opts.address ?? process.env.TSRUN_POOL_ADDRESS;
+  let secret = opts.secret ?? process.env.TSRUN_POOL_SECRET;
+  if (!address) {
+    const info = readHeadInfo();
+    if (info) {
+      address = info.address;
+      secret ??= readSecretFile();
+    }
+  }
+  if (address) {
+    secret ??= readSecretFile();
+    if (!secret) {
+      throw new PoolConnectError(
+        `no cluster secret for ${address}: set TSRUN_POOL_SECRET (the head wrote it to ${secretPath()})`,
+      );
+    }
+    const mine = owned && owned.address === address ? owned : undefined;
+    return openDriver(endpointOf(address), secret, opts.timeoutMs, mine);
+  }
+  return startEmbedded(opts);
+}
+
+async function startEmbedded(opts: ConnectOptions): Promise<Pool> {
+  const workers = opts.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new PoolUsageError(`connect({ workers: ${workers} }): workers must be an integer ≥ 1`);
+  }
+  const secret = newJobSecret();
+  const head = await Head.start(deriveJobKeys(secret), '127.0.0.1', 0);
+  let agent: NodeAgent | undefined;
+  try {
+    agent = await NodeAgent.start({ endpoint: head.tcp, secret, workers, cpusPerWorker: opts.cpusPerWorker });
+    const a = agent;
+    const pool = await openDriver(head.ipc, secret, opts.timeoutMs, {
+      workers,
+      stop: async () => {
+        await a.stop();
+        await head.close();
+      },
+    });
+    // Return once every worker has joined, so the first tasks and any timing start on a full pool.
+    const deadline = Date.now() + 60_000;
+    while (head.workers.size < workers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (head.workers.size < workers) {
+      await pool.close();
+      throw new PoolConnectError(
+        `only ${head.workers.size} of ${workers} embedded workers started within 60 s (see their stderr above)`,
+      );
+    }
+    return pool;
+  } catch (e) {
+    await agent?.stop();
+    await head.close();
+    throw e;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Errors of the task pool. Every user-facing message of src/pool lives here (as piscina's errors.ts), so
+ * the wording stays consistent and greppable.
+ */
+import { TsrunError } from '../errors.js';
+
+/** Base class of every task-pool error. */
+export class PoolError extends TsrunError {
+  override name = 'PoolError';
+}
+
+/** Where a remote failure happened. */
+export interface RemoteOrigin {
+  host: string;
+  pid: number;
+  attempt: number;
+}
+
+/** A remote function threw: carries the remote error's name, message and stack, and where it ran. */
+export class RemoteError extends PoolError {
+  override name = 'RemoteError';
+  readonly remoteName: string;
+  readonly remoteMessage: string;
+  readonly remoteStack: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly attempt: number;
+  constructor(
+    readonly task: string,
+    remote: { name: string; message: string; stack: string },
+    origin: RemoteOrigin,
+  ) {
+    super(
+      `${task} failed on ${origin.host} (pid ${origin.pid}, attempt ${origin.attempt}): ` +
+        `${remote.name}: ${remote.message}\n--- remote stack ---\n${remote.stack}`,
+    );
+    this.remoteName = remote.name;
+    this.remoteMessage = remote.message;
+    this.remoteStack = remote.stack;
+    this.host = origin.host;
+    this.pid = origin.pid;
+    this.attempt = origin.attempt;
+  }
+}
+
+/** The worker(s) running a task died more often than the task's maxRetries allows. */
+export class WorkerLostError extends PoolError {
+  override name = 'WorkerLostError';
+  constructor(
+    readonly task: string,
+    readonly attempts: number,
+    detail: string,
+  ) {
+    super(
+      `${task}: the worker running it was lost ${attempts} time${attempts === 1 ? '' : 's'} (${detail}); ` +
+        'retries exhausted. Raise maxRetries in remote(..., { maxRetries }) if the task is idempotent.',
+    );
+  }
+}
+
+/** get() did not see the value within its timeoutMs. */
+export class GetTimeoutError extends PoolError {
+  override name = 'GetTimeoutError';
+  constructor(
+    readonly timeoutMs: number,
+    readonly pendingIds: string[],
+  ) {
+    super(
+      `get timed out after ${timeoutMs} ms; ${pendingIds.length} object${pendingIds.length === 1 ? '' : 's'} ` +
+        `not ready (${pendingIds.slice(0, 5).join(', ')}${pendingIds.length > 5 ? ', …' : ''})`,
+    );
+  }
+}
+
+/** The head (scheduler) of the cluster went away; every pending ref rejects with this. */
+export class HeadLostError extends PoolError {
+  override name = 'HeadLostError';
+  constructor(address: string, detail: string) {
+    super(
+      `lost the pool head at ${address}: ${detail}. Pending tasks cannot finish; reconnect and resubmit.`,
+    );
+  }
+}
+
+/** The head refused our credentials, or nothing answered at the address. */
+export class PoolConnectError extends PoolError {
+  override name = 'PoolConnectError';
+}
+
+/** A value, option or call the pool cannot accept; the message names it. */
+export class PoolUsageError extends PoolError {
+  override name = 'PoolUsageError';
+}
+
+/** The pool was closed; the call cannot be served. */
+export class PoolClosedError extends PoolError {
+  override name = 'PoolClosedError';
+  constructor(what: string) {
+    super(`${what}: the pool is closed (call connect() again for a new one)`);
+  }
+}
+
+/** An object's bytes could not be fetched (its holder died or freed it). */
+export class ObjectLostError extends PoolError {
+  override name = 'ObjectLostError';
+  constructor(
+    readonly objectId: string,
+    detail: string,
+  ) {
+    super(`object ${objectId} is lost: ${detail}`);
+  }
+}
+
+/** An error as it travels on the wire. */
+export interface WireErrorInfo {
+  kind: 'remote' | 'lost' | 'usage' | 'object';
+  task: string;
+  name: string;
+  message: string;
+  stack: string;
+  host: string;
+  pid: number;
+  attempt: number;
+}
+
+/** Rebuilds the typed error a driver throws from its wire form. */
+export function errorFromWire(e: WireErrorInfo): PoolError {
+  switch (e.kind) {
+    case 'remote':
+      return new RemoteError(e.task, e, e);
+    case 'lost':
+      return new WorkerLostError(e.task, e.attempt, e.message);
+    case 'object':
+      return new ObjectLostError(e.task, e.message);
+    default:
+      return new PoolUsageError(e.message);
+  }
+}
+
+/** A task given remote(..., { timeoutMs }) had not finished in time (it may still be running). */
+export class TaskTimeoutError extends PoolError {
+  override name = 'TaskTimeoutError';
+  constructor(
+    readonly task: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${task} did not finish within its timeoutMs of ${timeoutMs} ms`);
+  }
+}

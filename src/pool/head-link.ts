@@ -1,0 +1,176 @@
+/**
+ * A client's control connection to the head: a CURVE DEALER (the head's ZAP handler admits only the
+ * cluster's client key), heartbeats both ways, and one callback per message. Drivers, workers, node
+ * agents and `tsrun cluster status|stop` all talk to the head through this.
+ */
+import * as zmq from 'zeromq';
+import type { JobKeys } from '../transport/keys.js';
+import { SendQueue } from '../transport/send-queue.js';
+import { SOCKET_DEFAULTS } from '../transport/socket-options.js';
+import { HeadLostError, PoolConnectError } from './errors.js';
+import { decodePool, encodePool, type PoolMessage, PoolOp } from './protocol.js';
+
+export const HEARTBEAT_MS = 1000;
+/** Silence after which the head counts as lost (it heartbeats every second). */
+export const HEAD_SILENCE_MS = Number(process.env.TSRUN_POOL_HEAD_TIMEOUT_MS ?? 10_000);
+
+export interface HelloBody {
+  role: 'driver' | 'worker' | 'node' | 'admin';
+  pid: number;
+  host: string;
+  hostname: string;
+  [k: string]: unknown;
+}
+
+export class HeadLink {
+  private readonly queue: SendQueue;
+  private lastHeard = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private lostError: Error | undefined;
+  onMessage: (m: PoolMessage) => void = () => {};
+  onLost: (e: Error) => void = () => {};
+  /** Body of each heartbeat (node agents report memory through it). */
+  heartbeatBody: () => unknown = () => 0;
+
+  private constructor(
+    private readonly sock: zmq.Dealer,
+    readonly address: string,
+  ) {
+    this.queue = new SendQueue(sock);
+  }
+
+  /**
+   * Connects and says hello; resolves with the head's Welcome body. Rejects with PoolConnectError when
+   * the head refuses our key (wrong secret) or nothing answers within timeoutMs.
+   */
+  static async open(
+    endpoint: string,
+    keys: JobKeys,
+    hello: HelloBody,
+    timeoutMs = Number(process.env.TSRUN_POOL_CONNECT_TIMEOUT_MS ?? 10_000),
+  ): Promise<{ link: HeadLink; welcome: Record<string, unknown> }> {
+    const sock = new zmq.Dealer({
+      ...SOCKET_DEFAULTS,
+      curveServerKey: keys.server.publicKey,
+      curvePublicKey: keys.client.publicKey,
+      curveSecretKey: keys.client.secretKey,
+    });
+    const link = new HeadLink(sock, endpoint);
+    const shown = endpoint.replace(/^tcp:\/\//, '');
+    const welcome = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new PoolConnectError(
+            `no pool head answered at ${shown} within ${timeoutMs} ms (is a cluster running there? ` +
+              'start one with `tsrun cluster start --head`, or unset TSRUN_POOL_ADDRESS for an embedded pool)',
+          ),
+        );
+      }, timeoutMs);
+      void (async () => {
+        try {
+          for await (const ev of sock.events) {
+            if (ev.type === 'handshake:error:auth') {
+              clearTimeout(timer);
+              reject(
+                new PoolConnectError(
+                  `the pool head at ${shown} refused our credentials: this process does not hold the cluster ` +
+                    'secret (set TSRUN_POOL_SECRET, or run where the head wrote its secret file)',
+                ),
+              );
+              return;
+            }
+          }
+        } catch {
+          // events end when the socket closes
+        }
+      })();
+      link.onMessage = (m) => {
+        if (m.op === PoolOp.Welcome) {
+          clearTimeout(timer);
+          resolve(m.body as Record<string, unknown>);
+        } else if (m.op === PoolOp.Refused) {
+          clearTimeout(timer);
+          reject(new PoolConnectError(String((m.body as { message: string }).message)));
+        }
+      };
+    });
+    sock.connect(endpoint);
+    void link.loop();
+    link.send(PoolOp.Hello, hello);
+    try {
+      const w = await welcome;
+      link.startHeartbeat();
+      return { link, welcome: w };
+    } catch (e) {
+      link.close();
+      throw e;
+    }
+  }
+
+  private startHeartbeat(): void {
+    this.lastHeard = Date.now();
+    let lastTick = Date.now();
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      // A long synchronous task blocks this process's loop: the head's messages then wait unread in the
+      // socket, so silence measured across the stall says nothing about the head.
+      if (now - lastTick > 3 * HEARTBEAT_MS) this.lastHeard = now;
+      lastTick = now;
+      if (now - this.lastHeard > HEAD_SILENCE_MS) {
+        this.lose(`no message for ${HEAD_SILENCE_MS} ms (head process died, or its host is unreachable)`);
+        return;
+      }
+      this.send(PoolOp.Heartbeat, this.heartbeatBody());
+    }, HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  private lose(why: string): void {
+    if (this.closed || this.lostError) return;
+    this.lostError = new HeadLostError(this.address.replace(/^tcp:\/\//, ''), why);
+    this.onLost(this.lostError);
+  }
+
+  get lost(): Error | undefined {
+    return this.lostError;
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      for await (const frames of this.sock) {
+        this.lastHeard = Date.now();
+        let m: PoolMessage;
+        try {
+          m = decodePool(frames);
+        } catch {
+          continue;
+        }
+        if (m.op === PoolOp.Heartbeat) continue;
+        this.onMessage(m);
+      }
+    } catch {
+      // closed
+    }
+  }
+
+  send(op: PoolOp, body: unknown, blobs?: Uint8Array[]): void {
+    if (this.closed) return;
+    this.queue.send(encodePool(op, body, blobs)).catch((e: Error) => {
+      this.lose(`send failed: ${e.message}`);
+    });
+  }
+
+  /** Sends and resolves once the message is handed to the socket (before close at shutdown). */
+  sendNow(op: PoolOp, body: unknown): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.queue.send(encodePool(op, body)).catch(() => {});
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.sock.close();
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * The worker process: pulls tasks from the head, resolves ObjectRef arguments (inline ones come with
+ * the task, others are fetched from whichever process holds them), runs the function and reports
+ * completions in batches. Started by a node agent with the head's endpoint and the cluster secret in
+ * its environment (never on the command line).
+ */
+import { hostname } from 'node:os';
+import { deserialize, serialize } from 'node:v8';
+import { init } from '../../collectives/init.js';
+import { freePort } from '../../launcher/local-spawner.js';
+import { hostIdentity, localAddressReaching, privateIpcDir } from '../transport/host-identity.js';
+import { deriveJobKeys } from '../transport/keys.js';
+import { decodePayload, encodePayload } from '../wire/index.js';
+import { HeadLink } from './head-link.js';
+import { ObjectFetcher, ObjectServer, storedBytes } from './object-server.js';
+import { blobFrames, type PoolMessage, PoolOp, pushBlob } from './protocol.js';
+import type { SpmdContext } from './remote-types.js';
+import type { CompletionItem, DispatchItem } from './task-types.js';
+import { INLINE_MAX_BYTES } from './task-types.js';
+
+/** Tasks a worker holds at once (running + queued): enough to batch, few enough to balance. */
+const PREFETCH = Number(process.env.TSRUN_POOL_PREFETCH ?? 32);
+/** Completions are flushed at least this often while tasks keep running. */
+const FLUSH_EVERY_MS = 2;
+const FLUSH_EVERY_COUNT = 64;
+
+interface RefMarker {
+  __tsrunRef: string;
+}
+
+function isRefMarker(v: unknown): v is RefMarker {
+  return typeof v === 'object' && v !== null && typeof (v as RefMarker).__tsrunRef === 'string';
+}
+
+class Worker {
+  private readonly queue: Array<{ item: DispatchItem; blobs: Uint8Array[] }> = [];
+  private readonly values = new Map<string, unknown>();
+  private readonly fetching = new Map<string, Promise<unknown>>();
+  private readonly modules = new Map<string, Record<string, unknown>>();
+  private results: CompletionItem[] = [];
+  private resultBlobs: Uint8Array[] = [];
+  private lastFlush = Date.now();
+  private running = false;
+
+  constructor(
+    private readonly link: HeadLink,
+    private readonly server: ObjectServer,
+    private readonly fetcher: ObjectFetcher,
+    private readonly bindAddress: string,
+  ) {
+    link.onMessage = (m) => this.onMessage(m);
+    link.onLost = (e) => {
+      process.stderr.write(`tsrun pool worker ${process.pid}: ${e.message}\n`);
+      process.exit(1);
+    };
+  }
+
+  private onMessage(m: PoolMessage): void {
+    switch (m.op) {
+      case PoolOp.Dispatch:
+        for (const item of m.body as DispatchItem[]) {
+          this.queue.push({ item, blobs: m.blobs });
+          this.prefetch(item, m.blobs);
+        }
+        void this.pump();
+        return;
+      case PoolOp.Free:
+        for (const id of m.body as string[]) {
+          this.server.store.delete(id);
+          this.values.delete(id);
+          this.fetching.delete(id);
+        }
+        return;
+      case PoolOp.Shutdown:
+        this.link.close();
+        this.server.close();
+        this.fetcher.close();
+        process.exit(0);
+    }
+  }
+
+  /** Starts fetching remote arguments as soon as a task arrives, so transfers overlap earlier tasks. */
+  private prefetch(item: DispatchItem, blobs: Uint8Array[]): void {
+    for (const d of item.deps) {
+      if (this.values.has(d.id) || this.fetching.has(d.id)) continue;
+      if (d.meta) {
+        this.values.set(d.id, decodePayload(d.meta, blobFrames(d.meta, blobs)));
+      } else if (d.loc) {
+        const local = this.server.store.get(d.id);
+        const p = local
+          ? Promise.resolve(decodePayload(local, local.frames))
+          : this.fetcher.fetch(d.id, d.loc).then((o) => decodePayload(o, o.frames));
+        this.fetching.set(
+          d.id,
+          p.then((v) => {
+            this.values.set(d.id, v);
+            this.fetching.delete(d.id);
+            return v;
+          }),
+        );
+      }
+    }
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const { item, blobs } = this.queue.shift()!;
+        await this.runOne(item, blobs);
+        if (this.results.length >= FLUSH_EVERY_COUNT || Date.now() - this.lastFlush >= FLUSH_EVERY_MS)
+          this.flush();
+      }
+    } finally {
+      this.running = false;
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.results.length === 0) return;
+    this.link.send(PoolOp.Complete, { credit: this.results.length, results: this.results }, this.resultBlobs);
+    this.results = [];
+    this.resultBlobs = [];
+    this.lastFlush = Date.now();
+  }
+
+  private async runOne(item: DispatchItem, blobs: Uint8Array[]): Promise<void> {
+    try {
+      const args = deserialize(item.args) as unknown[];
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        if (!isRefMarker(a)) continue;
+        if (!this.values.has(a.__tsrunRef)) {
+          if (!this.fetching.has(a.__tsrunRef)) this.prefetch(item, blobs);
+          await this.fetching.get(a.__tsrunRef);
+        }
+        args[i] = this.values.get(a.__tsrunRef);
+      }
+      let mod = this.modules.get(item.mod);
+      if (!mod) {
+        mod = (await import(item.mod)) as Record<string, unknown>;
+        this.modules.set(item.mod, mod);
+      }
+      const fn = mod[item.fn];
+      if (typeof fn !== 'function') {
+        throw new TypeError(
+          `${item.mod} has no exported function '${item.fn}' (exports: ${Object.keys(mod).join(', ') || 'none'})`,
+        );
+      }
+      let value: unknown;
+      if (item.spmd) value = await this.runSpmd(item, fn as (...a: unknown[]) => unknown, args);
+      else {
+        value = (fn as (...a: unknown[]) => unknown)(...args);
+        if (
+          value !== null &&
+          typeof value === 'object' &&
+          typeof (value as Promise<unknown>).then === 'function'
+        ) {
+          value = await value;
+        }
+      }
+      const enc = encodePayload(value);
+      const size = storedBytes(enc);
+      if (size <= INLINE_MAX_BYTES) {
+        this.results.push({
+          id: item.id,
+          ok: true,
+          meta: pushBlob(this.resultBlobs, enc),
+          size,
+          attempt: item.attempt,
+        });
+      } else {
+        // Large results stay here until someone fetches them (the head records this worker as holder).
+        this.server.store.set(item.id, enc);
+        this.results.push({ id: item.id, ok: true, size, attempt: item.attempt });
+      }
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.results.push({
+        id: item.id,
+        ok: false,
+        size: 0,
+        attempt: item.attempt,
+        error: { name: err.name, message: err.message, stack: err.stack ?? String(err) },
+      });
+    }
+  }
+
+  private async runSpmd(
+    item: DispatchItem,
+    fn: (...a: unknown[]) => unknown,
+    args: unknown[],
+  ): Promise<unknown> {
+    const s = item.spmd!;
+    let { masterAddr, masterPort } = s;
+    if (s.rank === 0) {
+      masterAddr = this.bindAddress;
+      masterPort = await freePort(masterAddr);
+      this.link.send(PoolOp.SpmdPort, { group: s.group, addr: masterAddr, port: masterPort });
+    }
+    const pg = await init({
+      env: {
+        RANK: String(s.rank),
+        WORLD_SIZE: String(s.size),
+        LOCAL_RANK: String(s.localRank),
+        LOCAL_WORLD_SIZE: String(s.localSize),
+        MASTER_ADDR: String(masterAddr),
+        MASTER_PORT: String(masterPort),
+        TSRUN_JOB_SECRET: s.secret,
+      },
+    });
+    const ctx: SpmdContext = {
+      pg,
+      rank: s.rank,
+      size: s.size,
+      emit: (value) => this.link.send(PoolOp.Event, { id: item.id, rank: s.rank, value: serialize(value) }),
+    };
+    try {
+      return await fn(ctx, ...args);
+    } finally {
+      await pg.destroy();
+    }
+  }
+
+  /** Tells the head this worker is ready for up to PREFETCH tasks. */
+  start(): void {
+    this.link.send(PoolOp.Pull, { credit: PREFETCH });
+  }
+}
+
+async function main(): Promise<void> {
+  const secret = process.env.TSRUN_POOL_SECRET ?? '';
+  const endpoint = process.env.TSRUN_POOL_HEAD ?? '';
+  if (!secret || !endpoint) {
+    process.stderr.write(
+      'tsrun pool worker: TSRUN_POOL_SECRET and TSRUN_POOL_HEAD must be set (started by a node agent)\n',
+    );
+    process.exit(2);
+  }
+  delete process.env.TSRUN_POOL_SECRET; // task code has no business reading the cluster secret
+  const keys = deriveJobKeys(secret);
+  const host = hostIdentity();
+  const headHost = new URL(endpoint.replace(/^tcp:/, 'http:')).hostname || '127.0.0.1';
+  const bindAddress = endpoint.startsWith('ipc://') ? '127.0.0.1' : await localAddressReaching(headHost);
+  const server = await ObjectServer.start({
+    keys,
+    bindAddress,
+    host,
+    ipcDir: privateIpcDir(keys.jobId),
+    workerId: 0,
+  });
+  const fetcher = new ObjectFetcher(keys, host);
+  const { link } = await HeadLink.open(endpoint, keys, {
+    role: 'worker',
+    pid: process.pid,
+    host,
+    hostname: hostname(),
+    cpus: Number(process.env.TSRUN_POOL_CPUS ?? 1),
+    nodePid: Number(process.env.TSRUN_POOL_NODE_PID ?? 0),
+    location: server.location,
+  });
+  new Worker(link, server, fetcher, bindAddress).start();
+}
+
+void main().catch((e) => {
+  process.stderr.write(`tsrun pool worker ${process.pid}: ${(e as Error).message}\n`);
+  process.exit(1);
+});
