@@ -26,6 +26,10 @@ export interface CliOptions {
   env: Record<string, string>;
   maxRestarts: number;
   killGraceMs: number;
+  /** Task-pool job: rank 0 runs the script as the driver, the other ranks serve as workers. */
+  pool: boolean;
+  /** `tsrun cluster ...`: the arguments after `cluster` (handled by src/pool/cluster-cli.ts). */
+  cluster?: string[];
   /** Internal: this process is the per-host agent started by the SSH launcher. */
   agent: boolean;
   rankOffset?: number;
@@ -125,7 +129,8 @@ export function buildParser(argv: string[]) {
       pool: {
         type: 'boolean',
         default: false,
-        describe: 'task-pool job: rank 0 is the driver (not implemented yet)',
+        describe:
+          'task-pool job: rank 0 serves the pool head and runs script.ts as the driver, the other ranks serve as workers',
       },
       'dashboard-port': {
         alias: 'dashboard_port',
@@ -175,8 +180,7 @@ export function parseCli(argv: string[]): CliOptions | undefined {
   if (a.help) return undefined;
   const positional = a._.map(String);
   const [script, ...scriptArgs] = positional;
-  if (script === 'cluster') throw new NotImplementedError('tsrun cluster (part of the task-pool issue)');
-  if (a.pool) throw new NotImplementedError('--pool (part of the task-pool issue)');
+  if (script === 'cluster') return { cluster: scriptArgs } as unknown as CliOptions;
   if (a.dashboardPort !== undefined)
     throw new NotImplementedError('--dashboard-port (part of the dashboard issue)');
   if (!script)
@@ -221,6 +225,7 @@ export function parseCli(argv: string[]): CliOptions | undefined {
     env: parseExports(toArray(a.x)),
     maxRestarts: intFlag('max-restarts', a.maxRestarts, 0)!,
     killGraceMs: intFlag('kill-grace-ms', a.killGraceMs, 0)!,
+    pool: Boolean(a.pool),
     agent: Boolean(a.agent),
     rankOffset: intFlag('rank-offset', a.rankOffset, 0),
     worldSize: intFlag('world-size', a.worldSize, 1),

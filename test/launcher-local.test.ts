@@ -125,7 +125,6 @@ t.test('usage errors: one line, exit code 2, nothing started', async (t) => {
     ],
     [['--nproc-per-node', 'lots', report], /--nproc-per-node must be an integer/],
     [['--master-port', String(busyPort), report], new RegExp(`master port ${busyPort} on 127.0.0.1 is busy`)],
-    [['--pool', report], /--pool .* is not implemented yet/],
     [['-x', '1BAD=2', report], /'1BAD' is not an environment variable name/],
   ];
   for (const [args, re] of cases) {

@@ -1,0 +1,68 @@
+/**
+ * The background process of `tsrun cluster start`: a head (with this host's workers) for --head, or a
+ * node agent joining a head for --address. Started detached by cluster-cli.ts with the secret in its
+ * environment; says "ready" (or why it failed) over the IPC channel, then runs until `tsrun cluster stop`.
+ */
+import { hostname } from 'node:os';
+import { deriveJobKeys } from '../transport/keys.js';
+import { removeClusterFiles, writeClusterFiles } from './cluster-files.js';
+import { Head } from './head.js';
+import { NodeAgent } from './node-agent.js';
+
+function tell(msg: object): void {
+  if (!process.send) return;
+  process.send(msg, () => process.disconnect?.());
+}
+
+async function runHead(secret: string): Promise<void> {
+  const bind = process.env.TSRUN_CLUSTER_BIND ?? '0.0.0.0';
+  const advertise = process.env.TSRUN_CLUSTER_ADVERTISE ?? '127.0.0.1';
+  const port = Number(process.env.TSRUN_CLUSTER_PORT ?? 0);
+  const workers = Number(process.env.TSRUN_CLUSTER_WORKERS ?? 0);
+  const head = await Head.start(deriveJobKeys(secret), bind, port);
+  const address = `${advertise}:${head.port}`;
+  const agent =
+    workers > 0
+      ? await NodeAgent.start({ endpoint: `tcp://127.0.0.1:${head.port}`, secret, workers })
+      : undefined;
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await agent?.stop();
+    await head.close();
+    removeClusterFiles();
+    process.exit(0);
+  };
+  head.onShutdown = () => void stop();
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  // "ready" means ready to run tasks: wait (bounded) for this host's workers to join.
+  const deadline = Date.now() + 60_000;
+  while (head.workers.size < workers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await writeClusterFiles(secret, {
+    address,
+    pid: process.pid,
+    hostname: hostname(),
+    startedAt: new Date().toISOString(),
+  });
+  tell({ ready: true, address });
+}
+
+async function runNode(secret: string): Promise<void> {
+  const address = process.env.TSRUN_CLUSTER_ADDRESS ?? '';
+  const workers = Number(process.env.TSRUN_CLUSTER_WORKERS ?? 1);
+  const agent = await NodeAgent.start({ endpoint: `tcp://${address}`, secret, workers });
+  process.on('SIGTERM', () => void agent.stop());
+  tell({ ready: true, address });
+  await agent.done;
+  process.exit(0);
+}
+
+const secret = process.env.TSRUN_POOL_SECRET ?? '';
+delete process.env.TSRUN_POOL_SECRET;
+(process.env.TSRUN_CLUSTER_ROLE === 'head' ? runHead(secret) : runNode(secret)).catch((e) => {
+  tell({ ready: false, error: (e as Error).message });
+  process.stderr.write(`tsrun cluster: ${(e as Error).stack}\n`);
+  setTimeout(() => process.exit(1), 100);
+});
