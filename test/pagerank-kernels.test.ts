@@ -1,5 +1,6 @@
 import t from 'tap';
 import { buildCsr, gatherRows, rowCounts } from '../experiments/pagerank/csr.js';
+import { degreeOrder } from '../experiments/pagerank/degree-order.js';
 import { IdIndex, ownerOf } from '../experiments/pagerank/id-index.js';
 import { ScoreSum } from '../experiments/pagerank/score-sum.js';
 import { mergeTop, topK } from '../experiments/pagerank/top-k.js';
@@ -100,4 +101,19 @@ t.test('ScoreSum adds per id across blocks', async (t) => {
   t.same(Array.from(ids.subarray(0, 2)), [1, 2]);
   t.same(Array.from(scores.subarray(0, 2)), [0.5, 0.5]);
   t.equal(scores[1002], 0.125);
+});
+
+t.test('degreeOrder numbers hubs first, ties by old index, as a permutation', async (t) => {
+  const perm = degreeOrder(Float64Array.of(1, 5, 2, 5, 0, 1));
+  t.same(Array.from(perm), [3, 0, 2, 1, 5, 4]);
+  const big = new Float64Array(10_000).map((_, i) => (i * 7919) % 101);
+  const p = degreeOrder(big);
+  t.equal(new Set(p).size, big.length, 'a permutation');
+  const inv = new Int32Array(big.length);
+  p.forEach((nw, old) => {
+    inv[nw] = old;
+  });
+  for (let i = 1; i < inv.length; i++) {
+    if (big[inv[i - 1]] < big[inv[i]]) t.fail(`order broken at ${i}`);
+  }
 });
