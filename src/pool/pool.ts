@@ -134,7 +134,7 @@ export class Pool {
     const wire = new Array<unknown>(args.length);
     for (let i = 0; i < args.length; i++) {
       let a = args[i];
-      if (!isObjectRef(a) && isLarge(a)) {
+      if (!isObjectRef(a) && travelsAsObject(a)) {
         a = this.put(a);
         keep ??= [];
         keep.push(a as ObjectRef);
@@ -504,7 +504,8 @@ export class Pool {
   }
 }
 
-function isLarge(v: unknown): boolean {
+/** Arguments that travel as objects of their own: big typed arrays (raw bytes) and Arrow tables (IPC). */
+function travelsAsObject(v: unknown): boolean {
   if (ArrayBuffer.isView(v)) return v.byteLength > INLINE_MAX_BYTES;
-  return v instanceof Table && v.numRows * Math.max(1, v.numCols) * 8 > INLINE_MAX_BYTES;
+  return v instanceof Table;
 }
