@@ -78,7 +78,8 @@ async function* readCsvRange(file: EdgeFile, start: number, end: number): AsyncG
 export function edgeBlocks(file: EdgeFile, blockBytes: number): { start: number; end: number }[] {
   if (file.csv === undefined)
     return Array.from({ length: file.batches }, (_, i) => ({ start: i, end: i + 1 }));
-  return fixedBlocks(file.size, blockBytes);
+  // Whole bytes: a fractional --block-mb would give fractional offsets the reader cannot align.
+  return fixedBlocks(file.size, Math.max(1, Math.round(blockBytes)));
 }
 
 /** One block's edges in full (a byte range of a CSV, or batches [start, end) of an Arrow file). */

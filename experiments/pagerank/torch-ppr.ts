@@ -20,6 +20,8 @@ export interface BlockScores {
   /** Each id's score in this block (sums to 1). */
   scores: Float64Array;
   iterations: number;
+  /** Edges in the block. */
+  edges: number;
 }
 
 /** Page rank of the block whose edges are (src[i], dst[i]), scores per original id. */
@@ -34,7 +36,7 @@ export function torchPageRank(src: Float64Array, dst: Float64Array, opts: TorchP
   }
   const n = index.size;
   const ids = index.ids.slice();
-  if (n === 0) return { ids, scores: new Float64Array(0), iterations: 0 };
+  if (n === 0) return { ids, scores: new Float64Array(0), iterations: 0, edges: m };
   const csr = buildCsr(ends, n);
   const invDeg = rowCounts(csr);
   for (let i = 0; i < n; i++) invDeg[i] = 1 / invDeg[i];
@@ -66,5 +68,5 @@ export function torchPageRank(src: Float64Array, dst: Float64Array, opts: TorchP
     next = t;
     if (!(diff > epsilon)) break;
   }
-  return { ids, scores: x, iterations };
+  return { ids, scores: x, iterations, edges: m };
 }
