@@ -1,0 +1,96 @@
+/**
+ * Global PageRank (--tol 1e-8) in one run: tsrun spmd on 1 and 2 ranks (via the launcher), pool with
+ * 2 workers, and ../shared/peers/pagerank_scipy.py FILE (scipy, one process). Prints one JSON line per
+ * measurement: wall seconds of the whole command (start-up and CSV reading included), the experiment's
+ * own seconds, iterations, and the peak RSS of the largest process (one rank) when /usr/bin/time is
+ * there. usage: npx tsx bench/pagerank.ts [FILE] [EDGES]   (default: generates 6.3 M edges into /tmp)
+ * Times are wall-clock: run on a quiet machine, and compare within one run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeGraph } from '../experiments/datagen/graph.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const edges = Number(process.argv[3] ?? 6_300_000);
+const file = process.argv[2] ?? `/tmp/tsrun-bench-${edges}.csv`;
+if (!existsSync(file)) writeGraph(file, edges, 7);
+const dir = mkdtempSync(join(tmpdir(), 'bench-pagerank-'));
+const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+function measure(peer: string, world: number, cmd: string, args: string[], out?: string): void {
+  const [bin, argv] = timeBin ? [timeBin, ['-f', 'MAXRSS_KB %M', cmd, ...args]] : [cmd, args];
+  const t0 = performance.now();
+  const r = spawnSync(bin, argv, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) {
+    const why = (r.stderr || String(r.error ?? r.signal)).slice(-400);
+    console.log(JSON.stringify({ peer, exp: 'pagerank-global', world, error: why }));
+    return;
+  }
+  report(peer, world, wall, r.stdout, r.stderr, out);
+}
+
+function report(
+  peer: string,
+  world: number,
+  wall: number,
+  stdout: string,
+  stderr: string,
+  out?: string,
+): void {
+  const res = out
+    ? JSON.parse(readFileSync(out, 'utf8'))
+    : JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+  const rss = /MAXRSS_KB (\d+)/.exec(stderr);
+  console.log(
+    JSON.stringify({
+      peer,
+      exp: 'pagerank-global',
+      world,
+      edges: res.edges,
+      nodes: res.nodes,
+      iterations: res.iterations ?? res.iters,
+      sec: wall,
+      inner_sec: res.seconds ?? res.sec,
+      read_sec: res.read_sec,
+      peak_rss_mb: rss ? Math.round(Number(rss[1]) / 1024) : undefined,
+      top1: (res.top ?? res.top10)?.[0],
+    }),
+  );
+}
+
+const flags = ['--input', file, '--mode', 'global', '--tol', '1e-8'];
+for (const n of [1, 2]) {
+  const out = join(dir, `spmd-${n}.json`);
+  measure(
+    'tsrun-spmd',
+    n,
+    process.execPath,
+    [
+      join(root, 'bin/tsrun.js'),
+      '--standalone',
+      '--nproc-per-node',
+      String(n),
+      join(root, 'experiments/pagerank/spmd.ts'),
+      ...flags,
+      '--out',
+      out,
+    ],
+    out,
+  );
+}
+if (existsSync(join(root, 'src/pool/index.ts'))) {
+  const out = join(dir, 'pool-2.json');
+  measure(
+    'tsrun-pool',
+    2,
+    process.execPath,
+    ['--import', 'tsx', join(root, 'experiments/pagerank/pool.ts'), ...flags, '--workers', '2', '--out', out],
+    out,
+  );
+}
+measure('scipy', 1, python, [join(root, '../shared/peers/pagerank_scipy.py'), file]);
