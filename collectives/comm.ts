@@ -17,4 +17,15 @@ export interface Comm {
   readonly size: number;
   send(peer: number, step: number, data: Uint8Array): Promise<void>;
   recv(peer: number, step: number): Promise<Uint8Array>;
+  /**
+   * Receives the message straight into `dst` (its length must equal the message's), saving the copy
+   * from a receive buffer. Optional: algorithms fall back to recv + copy.
+   */
+  recvInto?(peer: number, step: number, dst: Uint8Array): Promise<void>;
+  /**
+   * True when the call does not return before every peer has received what it was sent (the process
+   * group acknowledges large payloads). Then an algorithm needs a private copy only of memory it will
+   * itself modify later in the same call — never to protect the caller's buffers after return.
+   */
+  readonly sendsCompleteOnReturn?: boolean;
 }

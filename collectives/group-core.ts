@@ -35,6 +35,8 @@ interface Waiter {
   resolve: (p: Uint8Array) => void;
   call: CallState;
   peer: number;
+  /** recvInto's destination: the payload is assembled there directly when it is large. */
+  dst?: Uint8Array;
 }
 
 export interface CollectiveOptions {
@@ -118,6 +120,8 @@ export class GroupCore implements GroupEndpoint {
       size: this.size,
       send: (peer, step, data) => this.sendTo(call, peer, stepBase + step, data),
       recv: (peer, step) => this.recvFrom(call, peer, stepBase + step),
+      recvInto: (peer, step, dst) => this.recvInto(call, peer, stepBase + step, dst),
+      sendsCompleteOnReturn: true,
     };
   }
 
@@ -158,6 +162,39 @@ export class GroupCore implements GroupEndpoint {
     return new Promise((resolve) => {
       this.waiters.set(key, { resolve, call, peer });
     });
+  }
+
+  private async recvInto(call: CallState, peer: number, step: number, dst: Uint8Array): Promise<void> {
+    const key = `${call.seq}:${peer}:${step}`;
+    const got = this.inbox.get(key);
+    let payload: Uint8Array;
+    if (got) {
+      this.inbox.delete(key);
+      payload = got;
+    } else {
+      call.startWait(peer);
+      payload = await new Promise<Uint8Array>((resolve) => {
+        this.waiters.set(key, { resolve, call, peer, dst });
+      });
+    }
+    if (payload === dst) return;
+    if (payload.byteLength !== dst.byteLength) {
+      throw new CollectiveMismatchError(
+        [
+          { rank: this.members[this.rank], call: `${call.description} expecting ${dst.byteLength} bytes` },
+          { rank: this.members[peer], call: `the same call sending ${payload.byteLength} bytes` },
+        ],
+        'message sizes disagree',
+      );
+    }
+    dst.set(payload);
+  }
+
+  destinationFor(sourceGlobal: number, header: Header): Uint8Array | undefined {
+    if (header.kind !== MessageKind.Collective) return undefined;
+    const source = this.groupOf.get(sourceGlobal);
+    if (source === undefined) return undefined;
+    return this.waiters.get(`${header.seq}:${source}:${header.step}`)?.dst;
   }
 
   deliver(sourceGlobal: number, header: Header, payload: Uint8Array): void {

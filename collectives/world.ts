@@ -6,6 +6,7 @@ import type { Header } from '../src/wire/index.js';
 /** What a process group exposes to the world's dispatcher. */
 export interface GroupEndpoint {
   deliver(source: number, header: Header, payload: Uint8Array): void;
+  destinationFor(source: number, header: Header): Uint8Array | undefined;
   peerLost(rank: number, reason: string): void;
 }
 
@@ -42,6 +43,7 @@ export class World {
         this.lost.add(rank);
         for (const g of this.groups.values()) g.peerLost(rank, reason);
       },
+      (source, header) => this.groups.get(header.group)?.destinationFor(source, header),
     );
   }
 

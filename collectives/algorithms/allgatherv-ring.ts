@@ -6,7 +6,16 @@
 import type { Comm } from '../comm.js';
 import type { TypedArray } from '../types.js';
 import { checkCounts, prefixOffsets } from './counts.js';
-import { allocLike, copyBytes, copyInto, ctorOf, mod, sliceView, viewAs } from './typed-views.js';
+import {
+  allocLike,
+  copyInto,
+  ctorOf,
+  mod,
+  recvIntoView,
+  sendableBytes,
+  sliceView,
+  viewAs,
+} from './typed-views.js';
 
 const ALGORITHM = 'allgatherv-ring';
 
@@ -24,11 +33,22 @@ export async function allGatherVRing<T extends TypedArray>(
   if (size > 1) {
     const right = (rank + 1) % size;
     const left = mod(rank - 1, size);
-    // Our block leaves as a private copy (nothing comes back to prove the right neighbour has it before the
-    // caller reuses x); received blocks are forwarded in their own buffers, which the caller never sees.
-    let outgoing = copyBytes(x);
+    // Our block leaves as a private copy unless the Comm delivers before the call returns (nothing comes
+    // back to prove the right neighbour has it). Received blocks land in `out` and are forwarded from there:
+    // `out` is never written again at a block once it arrived.
+    let outgoing = sendableBytes(comm, x);
     for (let s = 0; s < size - 1; s++) {
       const block = mod(rank - s - 1, size);
+      if (comm.sendsCompleteOnReturn) {
+        const target = sliceView(out, offsets[block], offsets[block + 1]);
+        const [, got] = await Promise.all([
+          comm.send(right, s, outgoing),
+          recvIntoView(comm, left, s, target, ALGORITHM),
+        ]);
+        outgoing = got;
+        continue;
+      }
+      // Without delivery-before-return, forward the receive buffer we own (the caller may write `out`).
       const [, buf] = await Promise.all([comm.send(right, s, outgoing), comm.recv(left, s)]);
       copyInto(
         out,

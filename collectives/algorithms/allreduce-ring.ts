@@ -9,7 +9,7 @@ import type { Comm } from '../comm.js';
 import { assertOpSupported, finishAvg } from '../reduce-kernels.js';
 import type { ReduceOp, TypedArray } from '../types.js';
 import { reduceScatterPass, ringLayout, segmentEnd, segmentStart } from './ring-segments.js';
-import { bytesOf, copyInto, ctorOf, mod, viewAs } from './typed-views.js';
+import { bytesOf, copyInto, ctorOf, mod, recvIntoView, sliceView, viewAs } from './typed-views.js';
 import { runWindowed } from './windowed.js';
 
 const ALGORITHM = 'allreduce-ring';
@@ -45,16 +45,29 @@ export async function allReduceRing<T extends TypedArray>(
     // x's segment of block rank-1 goes out uncopied: we overwrite it only after the completed block rank-1
     // arrives below, and its reduction chain passed through rank+1 after rank+1 received our segment.
     const mine = await reduceScatterPass(comm, x, op, layout, pass, base, false, ALGORITHM);
+    // 'avg' divides here, once, on the segment's owner: the completed segments are forwarded from x, so
+    // dividing x at the end would alter bytes still on their way to the next rank.
+    if (op === 'avg') finishAvg(mine, size);
     copyInto(x, segmentStart(layout, pass, rank), mine);
-    // The completed segments travel in buffers we own and never write; x only receives copies of them,
-    // so the caller may reuse x as soon as we return.
+    // The completed segments travel in buffers we own and never write; x only receives copies of them, so
+    // the caller may reuse x as soon as we return. When the Comm delivers before the call returns, they
+    // land straight in x and are forwarded from there (x is not written at a segment once it arrived).
     let outgoing = bytesOf(mine);
     for (let s = 0; s < size - 1; s++) {
       const block = mod(rank - s - 1, size);
       const start = segmentStart(layout, pass, block);
+      const end = segmentEnd(layout, pass, block);
       const step = base + size - 1 + s;
+      if (comm.sendsCompleteOnReturn) {
+        const [, got] = await Promise.all([
+          comm.send(right, step, outgoing),
+          recvIntoView(comm, left, step, sliceView(x, start, end), ALGORITHM),
+        ]);
+        outgoing = got;
+        continue;
+      }
       const [, buf] = await Promise.all([comm.send(right, step, outgoing), comm.recv(left, step)]);
-      const done = viewAs<T>(ctor, buf, segmentEnd(layout, pass, block) - start, {
+      const done = viewAs<T>(ctor, buf, end - start, {
         comm,
         peer: left,
         step,
@@ -64,6 +77,5 @@ export async function allReduceRing<T extends TypedArray>(
       outgoing = buf;
     }
   });
-  if (op === 'avg') finishAvg(x, size);
   return x;
 }

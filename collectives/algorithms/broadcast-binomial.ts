@@ -5,7 +5,7 @@
 import type { Comm } from '../comm.js';
 import type { TypedArray } from '../types.js';
 import { checkRoot } from './check-root.js';
-import { copyBytes, copyInto, ctorOf, mod, viewAs } from './typed-views.js';
+import { copyInto, ctorOf, mod, recvIntoView, sendableBytes, viewAs } from './typed-views.js';
 
 const ALGORITHM = 'broadcast-binomial';
 
@@ -17,21 +17,26 @@ export async function broadcastBinomial<T extends TypedArray>(comm: Comm, x: T, 
   let payload: Uint8Array | undefined;
   let mask = 1;
   if (relative === 0) {
-    // Leaves never answer, so the root could not know its children have x when the caller gets x back.
-    payload = copyBytes(x);
+    // Leaves never answer, so without delivery-before-return the root would have to send a private copy.
+    payload = sendableBytes(comm, x);
     while (mask < size) mask <<= 1;
   } else {
     while (mask < size) {
       if (relative & mask) {
         const parent = mod(relative - mask + root, size);
-        const buf = await comm.recv(parent, 0);
-        copyInto(
-          x,
-          0,
-          viewAs<T>(ctorOf(x), buf, x.length, { comm, peer: parent, step: 0, algorithm: ALGORITHM }),
-        );
-        // Children get the received buffer itself: we own it and never write it.
-        payload = buf;
+        if (comm.sendsCompleteOnReturn) {
+          // Received straight into x and forwarded from there: x is not written again in this call.
+          payload = await recvIntoView(comm, parent, 0, x, ALGORITHM);
+        } else {
+          const buf = await comm.recv(parent, 0);
+          copyInto(
+            x,
+            0,
+            viewAs<T>(ctorOf(x), buf, x.length, { comm, peer: parent, step: 0, algorithm: ALGORITHM }),
+          );
+          // Children get the received buffer itself: we own it and never write it.
+          payload = buf;
+        }
         break;
       }
       mask <<= 1;

@@ -83,3 +83,33 @@ export function mod(a: number, m: number): number {
   const r = a % m;
   return r < 0 ? r + m : r;
 }
+
+/**
+ * Receives the `target.length` elements `peer` sent with `step` straight into `target` when the Comm can
+ * (no intermediate buffer), else through recv + copy. Returns target's bytes, which the caller may forward.
+ */
+export async function recvIntoView(
+  comm: Comm,
+  peer: number,
+  step: number,
+  target: TypedArray,
+  algorithm: string,
+): Promise<Uint8Array> {
+  const dst = bytesOf(target);
+  if (comm.recvInto) {
+    await comm.recvInto(peer, step, dst);
+    return dst;
+  }
+  const buf = await comm.recv(peer, step);
+  if (buf.byteLength !== dst.byteLength) {
+    throw new MessageSizeError(algorithm, comm.rank, peer, step, dst.byteLength, buf.byteLength);
+  }
+  dst.set(buf);
+  return dst;
+}
+
+/** What to send of memory the algorithm will not modify during the call: the memory itself when the
+ * Comm guarantees delivery before the call returns, else a private copy (the caller may reuse it). */
+export function sendableBytes(comm: Comm, x: TypedArray): Uint8Array {
+  return comm.sendsCompleteOnReturn ? bytesOf(x) : copyBytes(x);
+}

@@ -33,10 +33,15 @@ export interface MeshOptions {
 /** A complete logical message: header of its first chunk (payloadBytes = whole payload) and the bytes. */
 export type MessageHandler = (source: number, header: Header, payload: Uint8Array) => void;
 export type PeerLostHandler = (rank: number, reason: string) => void;
+/**
+ * Asked when the first chunk of a multi-chunk message arrives: a buffer of exactly header.totalBytes to
+ * assemble it in (the receiver's final destination, saving a copy), or undefined for a fresh one.
+ */
+export type DestinationResolver = (source: number, header: Header) => Uint8Array | undefined;
 
 interface Partial {
   header: Header;
-  buf: Buffer;
+  buf: Uint8Array;
   filled: number;
   next: number;
 }
@@ -73,8 +78,11 @@ export class PeerMesh {
     this.local = local;
   }
 
+  private resolveDest: DestinationResolver = () => undefined;
+
   /** Attaches the receivers and delivers whatever arrived before. */
-  attach(onMessage: MessageHandler, onPeerLost: PeerLostHandler): void {
+  attach(onMessage: MessageHandler, onPeerLost: PeerLostHandler, resolveDest?: DestinationResolver): void {
+    if (resolveDest) this.resolveDest = resolveDest;
     this.onMessage = onMessage;
     this.onPeerLost = onPeerLost;
     const msgs = this.backlog;
@@ -278,7 +286,9 @@ export class PeerMesh {
     let part = this.partial.get(source);
     if (header.chunk === 0) {
       // totalBytes was checked against the decode limit before this allocation.
-      part = { header, buf: Buffer.allocUnsafeSlow(header.totalBytes), filled: 0, next: 0 };
+      const dest = this.resolveDest(source, header);
+      const buf = dest && dest.byteLength === header.totalBytes ? dest : Buffer.allocUnsafeSlow(header.totalBytes);
+      part = { header, buf, filled: 0, next: 0 };
       this.partial.set(source, part);
     }
     if (!part || header.chunk !== part.next || part.filled + header.payloadBytes > part.buf.length) {
