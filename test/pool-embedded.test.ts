@@ -47,7 +47,8 @@ t.test('put is stored once and read by many tasks', async (t) => {
     [...perPid.values()].every((n) => n === 1),
     `each worker decoded the object once (${[...perPid]})`,
   );
-  t.same(await pool.get(ref), new Float64Array(200_000).fill(0.5), 'the driver gets its put back');
+  const back = await pool.get(ref);
+  t.ok(back.length === 200_000 && back.every((v) => v === 0.5), 'the driver gets its put back');
   const small = pool.put({ hello: 'world', n: [1, 2] });
   t.same(await pool.get(small), { hello: 'world', n: [1, 2] });
 });

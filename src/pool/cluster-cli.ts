@@ -73,7 +73,7 @@ function parse(argv: string[]) {
 }
 
 function needSecret(): string {
-  const s = process.env.TSRUN_POOL_SECRET ?? readSecretFile();
+  const s = process.env.TSRUN_POOL_SECRET || readSecretFile();
   if (!s) {
     throw new ClusterUsageError(
       `no cluster secret: set TSRUN_POOL_SECRET (copy it from ${secretPath()} on the head's host)`,
@@ -83,7 +83,7 @@ function needSecret(): string {
 }
 
 function addressOf(a: { address?: string }): string {
-  const addr = a.address ?? process.env.TSRUN_POOL_ADDRESS ?? readHeadInfo()?.address;
+  const addr = a.address || process.env.TSRUN_POOL_ADDRESS || readHeadInfo()?.address;
   if (!addr)
     throw new ClusterUsageError(
       'no cluster address: give --address HOST:PORT (no cluster is running on this host)',
@@ -186,7 +186,7 @@ export async function runClusterCommand(argv: string[]): Promise<number> {
           throw new ClusterUsageError(
             `a cluster is already running here (head pid ${running.pid} at ${running.address}); stop it first`,
           );
-        const secret = process.env.TSRUN_POOL_SECRET ?? newJobSecret();
+        const secret = process.env.TSRUN_POOL_SECRET || newJobSecret();
         const { address } = await startDaemon(
           {
             TSRUN_CLUSTER_ROLE: 'head',

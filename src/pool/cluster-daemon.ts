@@ -59,7 +59,7 @@ async function runNode(secret: string): Promise<void> {
   process.exit(0);
 }
 
-const secret = process.env.TSRUN_POOL_SECRET ?? '';
+const secret = process.env.TSRUN_POOL_SECRET || '';
 delete process.env.TSRUN_POOL_SECRET;
 (process.env.TSRUN_CLUSTER_ROLE === 'head' ? runHead(secret) : runNode(secret)).catch((e) => {
   tell({ ready: false, error: (e as Error).message });

@@ -78,8 +78,8 @@ async function openDriver(
 
 export async function connect(opts: ConnectOptions = {}): Promise<Pool> {
   const owned = (globalThis as Global)[OWNED_HEAD];
-  let address = opts.address ?? process.env.TSRUN_POOL_ADDRESS;
-  let secret = opts.secret ?? process.env.TSRUN_POOL_SECRET;
+  let address = opts.address || process.env.TSRUN_POOL_ADDRESS || undefined;
+  let secret = opts.secret || process.env.TSRUN_POOL_SECRET || undefined;
   if (!address) {
     const info = readHeadInfo();
     if (info) {

@@ -69,8 +69,11 @@ export class HeadLink {
       }, timeoutMs);
       void (async () => {
         try {
+          let failures = 0;
           for await (const ev of sock.events) {
-            if (ev.type === 'handshake:error:auth') {
+            // ZAP refusing our key gives error:auth; a wrong secret also means a wrong server key, so the
+            // head cannot even read our hello and the handshake breaks (error:protocol / error:other).
+            if (ev.type.startsWith('handshake:error') && ++failures >= 2) {
               clearTimeout(timer);
               reject(
                 new PoolConnectError(

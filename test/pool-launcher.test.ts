@@ -1,0 +1,49 @@
+// `tsrun --pool` through the real CLI: rank 0 runs the driver against its own head, the other ranks
+// serve as workers; a failing driver fails the job.
+import { spawn } from 'node:child_process';
+import t from 'tap';
+
+const TSRUN = new URL('../bin/tsrun.js', import.meta.url).pathname;
+const DRIVER = new URL('./fixtures/pool/driver.ts', import.meta.url).pathname;
+
+function tsrun(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [TSRUN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+t.test('tsrun --pool: rank 0 drives, the other ranks are workers', async (t) => {
+  const r = await tsrun(['--pool', '--nproc-per-node', '3', DRIVER, '--size', '7'], {
+    TSRUN_POOL_ADDRESS: '',
+  });
+  t.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout.trim());
+  t.same(
+    res.squares,
+    Array.from({ length: 40 }, (_, i) => i * i),
+  );
+  t.equal(res.workers, 2, 'ranks 1 and 2 serve as workers');
+  t.equal(res.pids.length, 2, 'both ran tasks');
+  t.same(res.argv, ['--size', '7'], 'the driver gets its own arguments');
+  const failing = await tsrun(['--pool', '--nproc-per-node', '2', DRIVER], {
+    POOL_FAIL: '1',
+    TSRUN_POOL_ADDRESS: '',
+  });
+  t.not(failing.code, 0, 'a failing driver fails the job');
+  t.match(failing.stderr, /driver failed on purpose/);
+});
