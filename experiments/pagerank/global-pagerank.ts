@@ -62,27 +62,14 @@ async function indexLocalEdges(
   return { ends: ends.subarray(0, 2 * m), ids };
 }
 
-export async function globalPagerank(
-  comm: PagerankComm,
-  chunks: AsyncIterable<EdgeChunk>,
-  opts: GlobalOptions = {},
-): Promise<GlobalResult> {
-  const { damping = 0.85, tol = 1e-9, maxIter = 200, top = 10 } = opts;
-  const phase = (name: string, t: number): void => opts.onPhase?.(name, (performance.now() - t) / 1000);
-  let t = performance.now();
-  const local = await indexLocalEdges(chunks);
-  phase('read', t);
-  t = performance.now();
-  const edgeCount = await comm.allReduce(Float64Array.of(local.ends.length / 2), 'sum');
-  const edges = edgeCount[0];
-  if (edges === 0) throw new EmptyGraphError(opts.file ?? 'input');
+/**
+ * Global ids, global degrees, hub-first labels and the CSR. A function of its own so that the edge
+ * end list and the local id table (about half of the peak memory) are garbage once it returns.
+ */
+async function relabel(comm: PagerankComm, local: { ends: Int32Array; ids: IdIndex }) {
   const g = await assignGlobalIds(comm, local.ids.ids);
   const n = g.nodes;
   const ends = local.ends;
-  phase('index', t);
-  t = performance.now();
-
-  // Global degree of every node, then hub-first labels (degree-order.ts) for cache locality.
   const degLocal = new Float64Array(n);
   for (let i = 0; i < ends.length; i++) degLocal[g.globalOfLocal[ends[i]]]++;
   const deg = await comm.allReduce(degLocal, 'sum');
@@ -91,7 +78,27 @@ export async function globalPagerank(
   // invDeg 0 marks a dangling node (none when nodes come from edges, kept for generality).
   const invDeg = new Float64Array(n);
   for (let i = 0; i < n; i++) invDeg[perm[i]] = deg[i] > 0 ? 1 / deg[i] : 0;
-  const csr = buildCsr(ends, n);
+  return { g, perm, invDeg, csr: buildCsr(ends, n) };
+}
+
+export async function globalPagerank(
+  comm: PagerankComm,
+  chunks: AsyncIterable<EdgeChunk>,
+  opts: GlobalOptions = {},
+): Promise<GlobalResult> {
+  const { damping = 0.85, tol = 1e-9, maxIter = 200, top = 10 } = opts;
+  const phase = (name: string, t: number): void => opts.onPhase?.(name, (performance.now() - t) / 1000);
+  let t = performance.now();
+  let local: { ends: Int32Array; ids: IdIndex } | undefined = await indexLocalEdges(chunks);
+  phase('read', t);
+  t = performance.now();
+  const edgeCount = await comm.allReduce(Float64Array.of(local.ends.length / 2), 'sum');
+  const edges = edgeCount[0];
+  if (edges === 0) throw new EmptyGraphError(opts.file ?? 'input');
+  const { g, perm, invDeg, csr } = await relabel(comm, local);
+  local = undefined;
+  const n = g.nodes;
+  phase('index', t);
   const { lo, hi } = blockOf(n, comm.rank, comm.size);
   const len = hi - lo;
   const x = new Float64Array(len).fill(1 / n);
@@ -103,7 +110,6 @@ export async function globalPagerank(
   }
   const y = new Float64Array(n);
   const cBlocks = [new Float64Array(len + 2), new Float64Array(len + 2)];
-  phase('degrees', t);
 
   let iterations = 0;
   let converged = false;
