@@ -40,7 +40,11 @@ export async function listBlocks(
       `${path}: k-means needs a 2-column CSV (x,y or node1,node2), found ${csv.names.length} columns`,
     );
   }
-  const blocks: Block[] = fixedBlocks(csv.size, blockBytes).map((r) => ({ kind: 'csv', ...r }));
+  // Whole bytes: --block-mb 0.02 gives a fractional size, and byte offsets must be integers.
+  const blocks: Block[] = fixedBlocks(csv.size, Math.max(1, Math.floor(blockBytes))).map((r) => ({
+    kind: 'csv',
+    ...r,
+  }));
   return { path, blocks, csv, skipBadLines };
 }
 

@@ -58,6 +58,12 @@ export async function* readCsvChunks(
   const ncols = info.names.length;
   const intOnly = info.dtype === 'int64';
   const chunkRows = opts.chunkRows ?? 262144;
+  if (opts.range && !(Number.isInteger(opts.range.start) && Number.isInteger(opts.range.end))) {
+    // A fractional offset would be passed to fs reads as is and silently read nothing.
+    throw new RangeError(
+      `${path}: byte range [${opts.range.start}, ${opts.range.end}) must have integer bounds`,
+    );
+  }
   const start = Math.max(0, opts.range?.start ?? 0);
   const end = Math.min(info.size, opts.range?.end ?? info.size);
   if (start >= end) return;
@@ -164,13 +170,15 @@ export async function loadCsvRange(
 ): Promise<CsvChunk> {
   const parts: CsvChunk[] = [];
   let total = 0;
-  let ncols = 0;
+  let ncols = (opts.info ?? { names: [] }).names.length;
   for await (const chunk of readCsvChunks(path, { chunkRows: 1 << 20, ...opts }, stats)) {
     parts.push(chunk);
     total += chunk.rows;
     ncols = chunk.columns.length;
   }
   if (parts.length === 1) return parts[0];
+  // No rows (an empty range, or a range with no line start): still one empty array per column.
+  if (parts.length === 0 && ncols === 0) ncols = (await inspectCsv(path, opts.dtype ?? 'auto')).names.length;
   const columns = newColumns(ncols, total);
   let at = 0;
   for (const p of parts) {
