@@ -48,9 +48,17 @@ export async function listBlocks(
   return { path, blocks, csv, skipBadLines };
 }
 
+/** Where one block's reader finds it: the input without its block list (what a pool task receives). */
+export type BlockFile = Omit<BlockInput, 'blocks'>;
+
+/** The input without its block list, small enough to send with every task. */
+export function blockFile(input: BlockInput): BlockFile {
+  return { path: input.path, csv: input.csv, skipBadLines: input.skipBadLines };
+}
+
 /** The block's rows as two columns (fresh arrays the caller may modify). */
 export async function loadBlock(
-  input: BlockInput,
+  input: BlockFile,
   block: Block,
 ): Promise<{ x: Float64Array; y: Float64Array }> {
   if (block.kind === 'arrow') {
