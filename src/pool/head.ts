@@ -719,7 +719,9 @@ export class Head {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    // A microtask: runs once the current message is handled, before the next one is read, so a
+    // batch arriving in one message leaves in one message without an extra event-loop turn.
+    queueMicrotask(() => this.flush());
   }
 
   private flush(): void {
