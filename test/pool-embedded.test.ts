@@ -53,6 +53,18 @@ t.test('put is stored once and read by many tasks', async (t) => {
   t.same(await pool.get(small), { hello: 'world', n: [1, 2] });
 });
 
+t.test('locality: tasks go to the worker holding their large argument', async (t) => {
+  const ones = pool.remote<typeof Tasks.ones>(TASKS, 'ones');
+  const same = pool.remote<typeof Tasks.sameAsLast>(TASKS, 'sameAsLast');
+  const big = ones(200_000); // 1.6 MB result, kept on the worker that made it
+  await pool.wait([big]);
+  const out = await pool.get(Array.from({ length: 8 }, () => same(big)));
+  t.equal(new Set(out.map((o) => o.pid)).size, 1, 'all ran on one worker');
+  t.equal(out.filter((o) => !o.cached).length, 1, 'which decoded the object once');
+  const tooBig = pool.remote<typeof Tasks.add>(TASKS, 'add', { cpus: 64 });
+  await t.rejects(pool.get(tooBig(1, 2)), /asks for cpus: 64 but the largest worker offers 1/);
+});
+
 t.test('Arrow tables travel as tables', async (t) => {
   const rows = pool.remote<typeof Tasks.tableRows>(TASKS, 'tableRows');
   const table = tableFromArrays({ a: new Float64Array([1, 2, 3]) });

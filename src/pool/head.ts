@@ -334,6 +334,20 @@ export class Head {
         this.finishTask(t, false, undefined, failedDep.error);
         continue;
       }
+      const most = this.mostCpus();
+      if (most > 0 && spec.cpus > most) {
+        this.finishTask(t, false, undefined, {
+          kind: 'usage',
+          task: taskName(spec),
+          name: 'PoolUsageError',
+          stack: '',
+          host: '',
+          pid: 0,
+          attempt: 0,
+          message: `${taskName(spec)} asks for cpus: ${spec.cpus} but the largest worker offers ${most}; lower cpus or start workers with more (cpusPerWorker / TSRUN_POOL_CPUS)`,
+        });
+        continue;
+      }
       if (spec.spmd) {
         this.addSpmd(t);
         continue;
@@ -341,6 +355,12 @@ export class Head {
       if (biggest?.loc) t.preferred = this.workers.get(biggest.loc.workerId);
       if (t.waiting === 0) this.ready(t);
     }
+  }
+
+  private mostCpus(): number {
+    let most = 0;
+    for (const w of this.workers.values()) if (w.cpus > most) most = w.cpus;
+    return most;
   }
 
   private ready(t: TaskRec): void {

@@ -227,6 +227,8 @@ export class Pool {
           e.loc = d.loc;
           this.settle(e, State.Ready);
         } else {
+          // A ready object can turn lost (its worker died): stop waiting for its bytes at once.
+          if (e.fetching) this.fetcher.failAll(new Set([d.id]), d.error?.message ?? 'lost');
           this.settle(e, State.Failed, errorFromWire(d.error!));
         }
       }
