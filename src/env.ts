@@ -34,7 +34,11 @@ function slurmLocalSize(env: Env): number | undefined {
   if (direct !== undefined) return direct;
   const first = env.SLURM_TASKS_PER_NODE?.split(',')[0];
   const m = first ? /^(\d+)/.exec(first) : null;
-  return m ? Number(m[1]) : undefined;
+  if (m) return Number(m[1]);
+  // srun always sets SLURM_NNODES; with tasks spread evenly this is the per-node count.
+  const tasks = int(env, 'SLURM_NTASKS', 1);
+  const nodes = int(env, 'SLURM_NNODES', 1);
+  return tasks !== undefined && nodes !== undefined ? Math.ceil(tasks / nodes) : undefined;
 }
 
 /**

@@ -61,6 +61,11 @@ t.test('Open MPI, MPICH and Slurm variables', async (t) => {
     }),
     { rank: 3, size: 4, localRank: 1, localSize: 2, source: 'slurm' },
   );
+  t.match(
+    readRankEnvironment({ SLURM_PROCID: '1', SLURM_NTASKS: '2', SLURM_LOCALID: '1', SLURM_NNODES: '1' }),
+    { rank: 1, size: 2, localRank: 1, localSize: 2, source: 'slurm' },
+    'srun without SLURM_TASKS_PER_NODE: tasks per node from SLURM_NNODES',
+  );
 });
 
 t.test('without TSRUN_JOB_SECRET every rank derives the same (unauthenticated) secret', async (t) => {
