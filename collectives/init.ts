@@ -82,6 +82,7 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
       bindAddress,
       host: hostIdentity(),
       ipcDir: privateIpcDir(keys.jobId),
+      ipcOnly: env.localSize === env.size,
     });
     const peers = await exchangeEndpoints(store, mesh.local, env.size, rdzvMs);
     try {

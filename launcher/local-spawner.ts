@@ -104,15 +104,33 @@ export function makeRankEnv(o: {
 }
 
 /** A TCP port that was free a moment ago on `host` (the kernel picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  // Ports are picked below the kernel's ephemeral range (32768+ on Linux): a port the kernel handed out
+  // with `listen(0)` is exactly the kind the next ephemeral bind or connect of any process may take before
+  // rank 0 binds it. Random choice keeps concurrent jobs apart; each candidate is checked by binding it.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await canBind(host, port)) return port;
+  }
+  return listenPort(host, 0);
+}
+
+function canBind(host: string, port: number): Promise<boolean> {
+  return listenPort(host, port).then(
+    () => true,
+    () => false,
+  );
+}
+
+function listenPort(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.once('error', reject);
-    srv.listen({ port: 0, host, exclusive: true }, () => {
+    srv.listen({ port, host, exclusive: true }, () => {
       const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+      const got = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(got));
     });
   });
 }

@@ -28,6 +28,8 @@ export interface MeshOptions {
   host: string;
   /** Directory for ipc:// endpoints, or undefined to use TCP only. */
   ipcDir?: string;
+  /** Every rank is on this host: bind no TCP port at all (fewer ports taken, nothing exposed). */
+  ipcOnly?: boolean;
 }
 
 /** A complete logical message: header of its first chunk (payloadBytes = whole payload) and the bytes. */
@@ -115,9 +117,12 @@ export class PeerMesh {
       ipc = `ipc://${path.join(opts.ipcDir, `r${opts.rank}-${process.pid}.sock`)}`;
       await router.bind(ipc);
     }
-    const host = opts.bindAddress.includes(':') ? `[${opts.bindAddress}]` : opts.bindAddress;
-    await router.bind(`tcp://${host}:*`);
-    const tcp = router.lastEndpoint ?? '';
+    let tcp = '';
+    if (!opts.ipcOnly || !ipc) {
+      const host = opts.bindAddress.includes(':') ? `[${opts.bindAddress}]` : opts.bindAddress;
+      await router.bind(`tcp://${host}:*`);
+      tcp = router.lastEndpoint ?? '';
+    }
     const mesh = new PeerMesh(opts, router, { rank: opts.rank, host: opts.host, ipc, tcp, pid: process.pid });
     void mesh.receiveLoop();
     return mesh;
@@ -166,7 +171,8 @@ export class PeerMesh {
     const dealer = new zmq.Dealer({ ...SOCKET_DEFAULTS, ...security, routingId: `r${this.opts.rank}` });
     this.dealers.set(p.rank, dealer);
     this.queues.set(p.rank, new SendQueue(dealer));
-    const useIpc = p.ipc !== undefined && p.host === this.opts.host && this.opts.ipcDir !== undefined;
+    const useIpc =
+      (p.ipc !== undefined && p.host === this.opts.host && this.opts.ipcDir !== undefined) || !p.tcp;
     // The observer must exist before connect(), or a fast handshake's event is missed.
     const events = dealer.events;
     const done = new Promise<void>((resolve, reject) => {
@@ -287,7 +293,8 @@ export class PeerMesh {
     if (header.chunk === 0) {
       // totalBytes was checked against the decode limit before this allocation.
       const dest = this.resolveDest(source, header);
-      const buf = dest && dest.byteLength === header.totalBytes ? dest : Buffer.allocUnsafeSlow(header.totalBytes);
+      const buf =
+        dest && dest.byteLength === header.totalBytes ? dest : Buffer.allocUnsafeSlow(header.totalBytes);
       part = { header, buf, filled: 0, next: 0 };
       this.partial.set(source, part);
     }
