@@ -79,6 +79,8 @@ interface ObjRec {
   held: boolean;
   uses: number;
   owner: Client;
+  /** Sent to workers as a task argument: they cache its value until told it is freed. */
+  shared?: boolean;
 }
 
 interface SpmdGroup {
@@ -490,7 +492,7 @@ export class Head {
   private maybeFree(o: ObjRec): void {
     if (o.held || o.uses > 0 || o.state === 'pending') return;
     this.objects.delete(o.id);
-    if (o.loc && o.loc.workerId !== 0) this.freed.push(o.id);
+    if (o.shared || (o.loc && o.loc.workerId !== 0)) this.freed.push(o.id);
   }
 
   private workerLost(w: WorkerRec, why: string): void {
@@ -623,6 +625,7 @@ export class Head {
       for (const d of t.spec.deps) {
         const o = this.objects.get(d);
         if (!o) continue;
+        o.shared = true;
         deps.push(o.inline ? { id: d, meta: pushBlob(out.blobs, o.inline) } : { id: d, loc: o.loc });
       }
       const item: DispatchItem = {
