@@ -78,6 +78,8 @@ async function main(): Promise<void> {
     };
   }
   const seconds = (performance.now() - t0) / 1000;
+  // Peak resident memory of every rank (getrusage's maxrss, KiB on Linux): the 1 GB run's budget.
+  const rssKib = await pg.allGatherObject(process.resourceUsage().maxRSS);
   if (pg.rank === 0) {
     await writeResult(args.out, {
       experiment: 'kmeans',
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
       ranks: pg.size,
       seconds,
       ...result,
+      peak_rss_mb: rssKib.map((k) => Math.round(k / 1024)),
     });
     printPaperText(paperText(args, pg.size, score, seconds, 'spmd'));
   }
