@@ -7,7 +7,7 @@ import type { Comm } from '../comm.js';
 import type { TypedArray } from '../types.js';
 import { checkCounts, prefixOffsets } from './counts.js';
 import {
-  allocLike,
+  allocUninitialized,
   copyInto,
   ctorOf,
   mod,
@@ -28,7 +28,8 @@ export async function allGatherVRing<T extends TypedArray>(
   const { rank, size } = comm;
   const ctor = ctorOf(x);
   const offsets = prefixOffsets(counts);
-  const out = allocLike<T>(ctor, offsets[size]);
+  // Every element is written below (own block copied, the others received), so no zero fill.
+  const out = allocUninitialized<T>(ctor, offsets[size]);
   copyInto(out, offsets[rank], x);
   if (size > 1) {
     const right = (rank + 1) % size;

@@ -31,7 +31,7 @@ export const RING_SEGMENT_BYTES = 1 << 20;
 /** Reduces up to this many bytes use the binomial tree; larger ones reduce-scatter + gather (Rabenseifner). */
 export const REDUCE_BINOMIAL_MAX_BYTES = 64 * 1024;
 /** Ring segment passes in flight at once. */
-export const RING_PIPELINE_DEPTH = 2;
+export const RING_PIPELINE_DEPTH = 4;
 
 export type AllReduceAlgorithm = 'recursive-doubling' | 'ring';
 export type BroadcastAlgorithm = 'binomial' | 'scatter-allgather';

@@ -42,6 +42,16 @@ export function allocLike<T extends TypedArray>(ctor: TypedArrayConstructor, len
   return new ctor(length) as T;
 }
 
+/**
+ * A new array of `length` elements whose contents are unspecified: for outputs the algorithm overwrites
+ * completely (all-gather results), where zero-filling hundreds of MiB would cost as much as a copy.
+ */
+export function allocUninitialized<T extends TypedArray>(ctor: TypedArrayConstructor, length: number): T {
+  const bytes = length * ctor.BYTES_PER_ELEMENT;
+  const buf = Buffer.allocUnsafeSlow(bytes);
+  return new ctor(buf.buffer as ArrayBuffer, buf.byteOffset, length) as T;
+}
+
 /** Copies the elements of `src` into `dst` starting at element `at` (byte copy; same dtype). */
 export function copyInto(dst: TypedArray, at: number, src: TypedArray): void {
   new Uint8Array(dst.buffer, dst.byteOffset + at * dst.BYTES_PER_ELEMENT, src.byteLength).set(bytesOf(src));
