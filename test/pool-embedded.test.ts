@@ -101,6 +101,21 @@ t.test('map yields in input order and never exceeds maxInFlight inside the worke
   }
 });
 
+t.test('pull-based balance: tasks queued behind a long task move to the idle worker', async (t) => {
+  const sleep = pool.remote<typeof Tasks.sleepThen>(TASKS, 'sleepThen');
+  const t0 = Date.now();
+  const long = sleep(1500, 0);
+  await new Promise((r) => setTimeout(r, 30));
+  const short = await pool.get(Array.from({ length: 20 }, (_, i) => sleep(10, i + 1)));
+  const shortDone = Date.now() - t0;
+  const longResult = await pool.get(long);
+  t.ok(shortDone < 1200, `20 short tasks finished in ${shortDone} ms, before the 1.5 s task`);
+  t.ok(
+    short.every((s) => s.pid !== longResult.pid),
+    'all on the other worker',
+  );
+});
+
 t.test('a remote exception rejects with RemoteError carrying the remote stack', async (t) => {
   const fails = pool.remote<typeof Tasks.fails>(TASKS, 'fails');
   const err = (await pool.get(fails('x')).catch((e) => e)) as RemoteError;

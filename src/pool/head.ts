@@ -222,6 +222,20 @@ export class Head {
         if (w) w.credit += (m.body as { credit: number }).credit;
         break;
       }
+      case PoolOp.Return: {
+        const w = this.workerOf(c);
+        if (!w) break;
+        const back: TaskRec[] = [];
+        for (const id of m.body as string[]) {
+          const t = w.assigned.get(id);
+          if (!t) continue;
+          w.assigned.delete(id);
+          t.worker = undefined;
+          back.push(t);
+        }
+        for (let i = back.length - 1; i >= 0; i--) this.queue.unshift(back[i]);
+        break;
+      }
       case PoolOp.Complete:
         this.complete(c, m.body as { credit: number; results: CompletionItem[] }, m.blobs);
         break;

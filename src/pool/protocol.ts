@@ -34,6 +34,7 @@ export const PoolOp = {
   SpmdPort: 16,
   Refused: 17,
   Goodbye: 18,
+  Return: 19,
 } as const;
 export type PoolOp = (typeof PoolOp)[keyof typeof PoolOp];
 
