@@ -76,7 +76,7 @@ async function runTsrun(encrypt: boolean): Promise<Line[]> {
   const job = spawnLocalRanks({ command: tsxCommand(here('./collectives-rank.ts')), ranks, stdio: 'pipe' });
   const lines: Line[] = [];
   collect(job.procs[0].stdout, lines);
-  job.procs.forEach((p) => p.stderr?.pipe(process.stderr));
+  for (const p of job.procs) p.stderr?.pipe(process.stderr);
   const exits = await job.exited;
   const bad = exits.find((e) => e.code !== 0);
   if (bad) throw new Error(`rank ${bad.rank} failed (${bad.code ?? bad.signal}): ${bad.stderrTail.join('\n')}`);

@@ -137,7 +137,7 @@ function bigKernel(out: BigArray, a: BigArray, b: BigArray, op: ReduceOp): void 
       for (let i = 0; i < n; i++) {
         const x = a[i];
         const y = b[i];
-        // biome-ignore lint/complexity/useMathMinMax: Math.min does not accept bigints
+        // Not Math.min: it does not accept bigints.
         out[i] = y < x ? y : x;
       }
       return;
@@ -145,7 +145,7 @@ function bigKernel(out: BigArray, a: BigArray, b: BigArray, op: ReduceOp): void 
       for (let i = 0; i < n; i++) {
         const x = a[i];
         const y = b[i];
-        // biome-ignore lint/complexity/useMathMinMax: Math.max does not accept bigints
+        // Not Math.max: it does not accept bigints.
         out[i] = y > x ? y : x;
       }
       return;

@@ -1,7 +1,7 @@
 // Real two-rank collectives through the launcher, and the same program started the way mpirun and srun
 // start it. Needs init() from src/index.ts; until the integrator's foundation lands this file reports
 // itself skipped with that reason.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';

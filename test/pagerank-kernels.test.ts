@@ -82,7 +82,9 @@ t.test('torch_ppr block kernel: one step by hand, then the fixed point', async (
   t.same(Array.from(one.ids), [10, 20, 30]);
   // x1 = 0.95·[2/3, 1/6, 1/6] + 0.05/3 = [0.65, 0.175, 0.175]
   const want = [0.65, 0.175, 0.175];
-  one.scores.forEach((v, i) => t.ok(Math.abs(v - want[i]) < 1e-15, `step 1 node ${one.ids[i]}: ${v}`));
+  one.scores.forEach((v, i) => {
+    t.ok(Math.abs(v - want[i]) < 1e-15, `step 1 node ${one.ids[i]}: ${v}`);
+  });
   const full = torchPageRank(src, dst);
   t.ok(full.iterations > 10 && full.iterations < 1000, `iterations ${full.iterations}`);
   t.ok(Math.abs(full.scores[0] - A) < 1e-4, `centre ${full.scores[0]} vs ${A}`);

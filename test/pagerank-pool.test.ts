@@ -82,7 +82,9 @@ t.test(
       res.top.map((r) => r[0]),
       [10, 40, 20, 30, 50],
     );
-    res.top.forEach((r, i) => t.ok(Math.abs(r[1] - want[i]) < 1e-4, `node ${r[0]}: ${r[1]}`));
+    res.top.forEach((r, i) => {
+      t.ok(Math.abs(r[1] - want[i]) < 1e-4, `node ${r[0]}: ${r[1]}`);
+    });
     const one = await pool(1, ['--input', graph, '--mode', 'paper', '--block-mb', '0.05']);
     const two = await pool(2, ['--input', graph, '--mode', 'paper', '--block-mb', '0.05']);
     t.match(one, { blocks: 4, edges: 12000, nodes: 3040 });

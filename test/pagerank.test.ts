@@ -138,7 +138,9 @@ t.test(
         'same top ids',
       );
       // Each id's block scores are summed per rank, then over ranks: only the rounding order differs.
-      top.forEach((r, i) => t.ok(Math.abs(r[1] - tops[0][i][1]) < 1e-15, `score ${i}`));
+      top.forEach((r, i) => {
+        t.ok(Math.abs(r[1] - tops[0][i][1]) < 1e-15, `score ${i}`);
+      });
     }
   },
 );
