@@ -55,12 +55,17 @@ t.test('pickTasks: cpus, locality first, stealing from busy workers, finished ta
 
   const holder = worker(1, 0);
   const idle = worker(2, 8);
-  holder.affinity.push(task('near'));
+  const fresh = task('fresh');
+  fresh.queuedAt = Date.now();
+  const stale = task('near');
+  stale.queuedAt = Date.now() - 1000;
+  holder.affinity.push(stale);
+  holder.affinity.push(fresh);
   q.push(task('shared'));
   t.same(
     ids(pickTasks(idle, q, [holder, idle], 1)),
     ['shared', 'near'],
-    'shared queue first, then steal from a full worker',
+    'shared queue first, then steal from a full worker what waited long, not what just arrived',
   );
 
   const mine = worker(3, 8);

@@ -33,6 +33,10 @@ export class Deque<T> {
     return v;
   }
 
+  peek(): T | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
   /** Removes every element matching pred (used when a driver goes away). */
   removeWhere(pred: (v: T) => boolean): void {
     const kept: T[] = [];

@@ -19,7 +19,7 @@ import { registerZapDomain, releaseZapDomain } from '../transport/zap.js';
 import { Deque } from './deque.js';
 import type { WireErrorInfo } from './errors.js';
 import type { HelloBody } from './head-link.js';
-import { pickTasks, spmdLocalRanks } from './placement.js';
+import { pickTasks, STEAL_AFTER_MS, spmdLocalRanks } from './placement.js';
 import {
   blobFrames,
   decodePool,
@@ -66,6 +66,8 @@ export interface TaskRec {
   worker?: WorkerRec;
   preferred?: WorkerRec;
   finished: boolean;
+  /** When it entered a worker's affinity queue (stealing waits STEAL_AFTER_MS). */
+  queuedAt?: number;
 }
 
 interface ObjRec {
@@ -102,6 +104,7 @@ export class Head {
   private readonly freed: string[] = [];
   private nextClientId = 1;
   private flushScheduled = false;
+  private stealTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly ticker: NodeJS.Timeout;
   private readonly nodeStats = new Map<string, Record<string, unknown>>();
@@ -381,8 +384,10 @@ export class Head {
 
   private ready(t: TaskRec): void {
     if (t.spec.spmd) return; // SPMD ranks are placed as a group
-    if (t.preferred && this.workers.has(t.preferred.id)) t.preferred.affinity.push(t);
-    else this.queue.push(t);
+    if (t.preferred && this.workers.has(t.preferred.id)) {
+      t.queuedAt = Date.now();
+      t.preferred.affinity.push(t);
+    } else this.queue.push(t);
   }
 
   private puts(
@@ -619,12 +624,24 @@ export class Head {
     let eligible = 0;
     for (const w of this.workers.values()) if (w.credit > 0 && !w.reservedFor) eligible += 1;
     if (eligible === 0) return;
+    let idleLeft = false;
     for (const w of this.workers.values()) {
       if (w.credit <= 0 || w.reservedFor) continue;
       const picked = pickTasks(w, this.queue, this.workers.values(), eligible);
       eligible -= 1;
-      if (picked.length === 0) continue;
-      this.dispatch(w, picked);
+      if (picked.length === 0) idleLeft = true;
+      else this.dispatch(w, picked);
+    }
+    // Tasks waiting for a busy holder become stealable after STEAL_AFTER_MS: look again then.
+    if (idleLeft && !this.stealTimer) {
+      for (const w of this.workers.values()) {
+        if (w.credit > 0 || w.affinity.length === 0) continue;
+        this.stealTimer = setTimeout(() => {
+          this.stealTimer = undefined;
+          this.scheduleFlush();
+        }, STEAL_AFTER_MS);
+        break;
+      }
     }
   }
 
@@ -831,6 +848,7 @@ export class Head {
     await Promise.race([Promise.all(sends), new Promise((r) => setTimeout(r, 500))]);
     this.closed = true;
     clearInterval(this.ticker);
+    if (this.stealTimer) clearTimeout(this.stealTimer);
     // Give the Shutdown frames a moment on the wire: linger is 0, so close would drop them.
     await new Promise((r) => setTimeout(r, 50));
     this.sock.close();

@@ -5,6 +5,9 @@
 import type { Deque } from './deque.js';
 import type { TaskRec, WorkerRec } from './head.js';
 
+/** A task waiting for the worker that holds its argument is stolen by an idle worker after this long. */
+export const STEAL_AFTER_MS = 50;
+
 /**
  * Tasks for worker w: first those that prefer it (their largest argument lives there), then the shared
  * queue, then tasks waiting for other workers (stealing keeps everyone busy). A worker takes at most
@@ -34,8 +37,20 @@ export function pickTasks(
   };
   take(w.affinity);
   take(queue);
-  // Steal only from workers that cannot take work now; the others will pull their own soon.
-  for (const o of all) if (o !== w && o.credit <= 0 && out.length < n) take(o.affinity);
+  // Steal only from workers that cannot take work now, and only tasks that waited STEAL_AFTER_MS: the
+  // holder usually drains its own queue sooner, and moving the task means moving its large argument.
+  const now = Date.now();
+  for (const o of all) {
+    if (o === w || o.credit > 0) continue;
+    while (out.length < n && o.affinity.length > 0) {
+      const t = o.affinity.peek() as TaskRec;
+      if (!t.finished && now - (t.queuedAt ?? 0) < STEAL_AFTER_MS) break;
+      o.affinity.shift();
+      if (t.finished) continue;
+      if (t.spec.cpus > w.cpus) skipped.push(t);
+      else out.push(t);
+    }
+  }
   for (let i = skipped.length - 1; i >= 0; i--) queue.unshift(skipped[i]);
   return out;
 }
