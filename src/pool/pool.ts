@@ -323,7 +323,10 @@ export class Pool {
     return many ? values : values[0];
   }
 
-  /** Splits refs into ready (finished, successfully or not) and pending, once numReturns are ready or timeoutMs passed. */
+  /**
+   * Waits until numReturns (default 1) of refs are finished (successfully or not) or timeoutMs passed;
+   * returns at most numReturns of them as ready, in input order, and the rest as pending.
+   */
   async wait<T extends ObjectRef>(
     refs: readonly T[],
     opts: { numReturns?: number; timeoutMs?: number } = {},
@@ -346,8 +349,9 @@ export class Pool {
     }
     const ready: T[] = [];
     const pending: T[] = [];
+    // As Ray: at most numReturns in ready (the first finished ones in input order), the rest pending.
     refs.forEach((r, i) => {
-      (entries[i].state !== State.Pending ? ready : pending).push(r);
+      (entries[i].state !== State.Pending && ready.length < want ? ready : pending).push(r);
     });
     return { ready, pending };
   }
