@@ -9,7 +9,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort, makeRankEnv, newJobSecret, spawnLocalRanks, tsxCommand } from '../launcher/local-spawner.js';
+import {
+  freePort,
+  makeRankEnv,
+  newJobSecret,
+  spawnLocalRanks,
+  tsxCommand,
+} from '../launcher/local-spawner.js';
 
 interface Line {
   peer: string;
@@ -79,7 +85,8 @@ async function runTsrun(encrypt: boolean): Promise<Line[]> {
   for (const p of job.procs) p.stderr?.pipe(process.stderr);
   const exits = await job.exited;
   const bad = exits.find((e) => e.code !== 0);
-  if (bad) throw new Error(`rank ${bad.rank} failed (${bad.code ?? bad.signal}): ${bad.stderrTail.join('\n')}`);
+  if (bad)
+    throw new Error(`rank ${bad.rank} failed (${bad.code ?? bad.signal}): ${bad.stderrTail.join('\n')}`);
   return lines;
 }
 
@@ -93,7 +100,9 @@ function runCommand(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promis
 }
 
 function pythonHas(mod: string): boolean {
-  return existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', `import ${mod}`]).status === 0;
+  return (
+    existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', `import ${mod}`]).status === 0
+  );
 }
 
 const plain = await runTsrun(false);
@@ -120,7 +129,8 @@ for (const t of plain) {
   if (rawIpc && t.sec && (t.bytes ?? 0) >= 1 << 24) {
     // Bytes each rank must move one way: all_reduce 2(n-1)/n·B, broadcast B, all_gather (n-1)·B.
     const b = t.bytes ?? 0;
-    const moved = t.op === 'all_reduce' ? (2 * (world - 1) * b) / world : t.op === 'all_gather' ? (world - 1) * b : b;
+    const moved =
+      t.op === 'all_reduce' ? (2 * (world - 1) * b) / world : t.op === 'all_gather' ? (world - 1) * b : b;
     out.share_of_raw_bandwidth = Number((moved / t.sec / rawIpc).toFixed(3));
   }
   console.log(JSON.stringify(out));
