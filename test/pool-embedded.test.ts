@@ -230,4 +230,8 @@ t.test('spmd: workers form a process group and stream events to the driver', asy
     [0, 1, 2],
   );
   await t.rejects(pool.spmd(TASKS, 'allReduceRanks', { ranks: 5 }, 1), /needs 5 workers/);
+  const err = (await pool.spmd(TASKS, 'rankOneFails', { ranks: 2 }).catch((e) => e)) as RemoteError;
+  t.ok(err instanceof RemoteError, 'a failing rank rejects spmd');
+  t.equal(err.remoteMessage, 'rank 1 gives up', 'with the root cause, not the peer’s echo');
+  t.equal(await pool.get(add(1, 1)), 2, 'and the workers are free again');
 });

@@ -10,6 +10,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import * as zmq from 'zeromq';
+import { taskCounters } from '../dashboard/task-counters.js';
 import { hostIdentity, privateIpcDir } from '../transport/host-identity.js';
 import type { JobKeys } from '../transport/keys.js';
 import { SendQueue } from '../transport/send-queue.js';
@@ -121,6 +122,7 @@ export class Head {
     void this.loop();
     this.ticker = setInterval(() => this.tick(), 1000);
     this.ticker.unref();
+    taskCounters.attach(this);
   }
 
   /** Binds tcp://bindAddress:port (0 = any free port) and a same-host ipc:// endpoint. */
@@ -314,6 +316,7 @@ export class Head {
   private submit(driver: Client, specs: TaskSpec[]): void {
     for (const spec of specs) {
       const t: TaskRec = { spec, driver, attempt: 1, waiting: 0, finished: false };
+      taskCounters.submitted(spec.id);
       this.objects.set(spec.id, {
         id: spec.id,
         state: 'pending',
@@ -471,6 +474,7 @@ export class Head {
   ): void {
     if (t.finished) return;
     t.finished = true;
+    taskCounters.finished(t.spec.id, taskName(t.spec), ok);
     if (t.worker) {
       t.worker.assigned.delete(t.spec.id);
       t.worker = undefined;

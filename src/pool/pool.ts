@@ -12,6 +12,7 @@ import {
   PoolClosedError,
   type PoolError,
   PoolUsageError,
+  RemoteError,
   TaskTimeoutError,
 } from './errors.js';
 import type { HeadLink } from './head-link.js';
@@ -472,7 +473,14 @@ export class Pool {
       refs.push(ref);
     }
     try {
-      return (await this.get(refs)) as R[];
+      const settled = await Promise.allSettled(refs.map((r) => this.get(r)));
+      const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []));
+      if (errors.length > 0) {
+        // A rank's own failure is the root cause; its peers then report a lost peer or a mismatch.
+        const echo = /^(PeerLostError|CollectiveMismatchError|CollectiveTimeoutError|GroupClosedError)$/;
+        throw errors.find((e) => !(e instanceof RemoteError && echo.test(e.remoteName))) ?? errors[0];
+      }
+      return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as R[];
     } finally {
       for (const r of refs) this.events.delete(r.id);
     }
