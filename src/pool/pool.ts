@@ -1,6 +1,8 @@
 /**
  * The driver side of the pool: remote(), get(), wait(), put(), map(), spmd(), close(). Submissions made
  * in one synchronous stretch travel to the head in one message; completions come back batched too.
+ * Longer than ~300 lines because every call shares the driver's table of object entries (state, bytes,
+ * waiters) and its batching; the types are in remote-types.ts, the wire records in task-types.ts.
  */
 import { deserialize, serialize } from 'node:v8';
 import { Table } from 'apache-arrow';
