@@ -35,17 +35,20 @@ t.test('a rank that never calls: CollectiveTimeoutError naming it', async (t) =>
 });
 
 for (const world of [2, 4]) {
-  t.test(`a rank SIGKILLed mid-collective (${world} ranks): survivors get PeerLostError within 10 s`, async (t) => {
-    const t0 = Date.now();
-    const out = await runRanksSettled<Observed | null>({ timeoutMs: 60_000 }, world, MODULE, 'killedPeer');
-    const victim = out[world - 1];
-    t.notOk(victim.ok, 'the victim died');
-    if (!victim.ok) t.match(victim.error.message, /SIGKILL/);
-    for (const o of out.slice(0, world - 1)) {
-      const v = o.ok ? o.value : null;
-      t.equal(v?.name, 'PeerLostError', `rank ${o.rank}: ${v?.message}`);
-      t.match(v?.message ?? '', new RegExp(`rank ${world - 1}`), 'names the lost rank');
-    }
-    t.ok(Date.now() - t0 < 30_000, 'the whole run ended promptly');
-  });
+  t.test(
+    `a rank SIGKILLed mid-collective (${world} ranks): survivors get PeerLostError within 10 s`,
+    async (t) => {
+      const t0 = Date.now();
+      const out = await runRanksSettled<Observed | null>({ timeoutMs: 60_000 }, world, MODULE, 'killedPeer');
+      const victim = out[world - 1];
+      t.notOk(victim.ok, 'the victim died');
+      if (!victim.ok) t.match(victim.error.message, /SIGKILL/);
+      for (const o of out.slice(0, world - 1)) {
+        const v = o.ok ? o.value : null;
+        t.equal(v?.name, 'PeerLostError', `rank ${o.rank}: ${v?.message}`);
+        t.match(v?.message ?? '', new RegExp(`rank ${world - 1}`), 'names the lost rank');
+      }
+      t.ok(Date.now() - t0 < 30_000, 'the whole run ended promptly');
+    },
+  );
 }

@@ -72,7 +72,10 @@ t.test('flags: profiles and overrides; bad values name the flag', async (t) => {
   t.equal(quick.peers, 'off');
   t.same(quick.xrayGenArgs, ['--scale', '0.01', '--size', '96'], 'a small generated X-ray set');
   t.same(parseRunOptions(['--xray-gen-args=--scale 0.2']).xrayGenArgs, ['--scale', '0.2']);
-  t.throws(() => parseRunOptions(['--sizse', 'test']), { name: 'GridOptionError', message: /Unknown argument: sizse/ });
+  t.throws(() => parseRunOptions(['--sizse', 'test']), {
+    name: 'GridOptionError',
+    message: /Unknown argument: sizse/,
+  });
   const over = parseRunOptions(['--quick', '--sizes', 'test,1gb', '--ranks', '3,1,2', '--epochs', '4']);
   t.same(
     over.grid.sizes.map((s) => s.name),
