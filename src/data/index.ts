@@ -16,8 +16,22 @@ export {
   loadCsvRange,
   readCsvChunks,
 } from './csv-reader.js';
-export { type Batch, BatchLoader, type BatchLoaderOptions, IMAGE_EXTENSIONS, type ImageFolder, listImageFolder } from './images.js';
+export {
+  type Batch,
+  BatchLoader,
+  type BatchLoaderOptions,
+  IMAGE_EXTENSIONS,
+  type ImageFolder,
+  listImageFolder,
+} from './images.js';
 export { ImageDecodeError, ImageFolderError } from './images-errors.js';
 export { DistributedSampler, type DistributedSamplerOptions } from './sampler.js';
 export { mixSeed, seededRandom } from './sampler-random.js';
-export { IMAGENET_MEAN, IMAGENET_STD, normaliseInto, resizeSideFor, type TransformSpec, transformInto } from './transforms.js';
+export {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  normaliseInto,
+  resizeSideFor,
+  type TransformSpec,
+  transformInto,
+} from './transforms.js';
