@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
+import { BYTES, collectiveCounters, OPS, SECONDS } from '../src/dashboard/collective-counters.js';
 import {
   CollectiveMismatchError,
   CollectiveTimeoutError,
@@ -102,11 +103,14 @@ export class GroupCore implements GroupEndpoint {
     const timer = setTimeout(() => void this.diagnoseTimeout(call, timeoutMs), timeoutMs);
     const phase = (n: number): Comm => this.commFor(call, n * PHASE_STRIDE);
     enterCall();
+    const started = performance.now();
     try {
       const result = await Promise.race([body(phase(0), phase), call.failed]);
       await Promise.race([call.allAcked(), call.failed]);
       return result;
     } finally {
+      collectiveCounters[OPS] += 1;
+      collectiveCounters[SECONDS] += (performance.now() - started) / 1000;
       leaveCall();
       clearTimeout(timer);
       this.calls.delete(seq);
@@ -143,6 +147,7 @@ export class GroupCore implements GroupEndpoint {
       payloadType: PayloadType.Bytes,
     });
     if (large) call.expectAck(peer);
+    collectiveCounters[BYTES] += data.byteLength;
     return this.world.send(this.members[peer], h, payload).catch((e: Error) => {
       const lost = this.world.lost.has(this.members[peer]);
       const err = lost ? new PeerLostError(this.members[peer]) : e;

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import yargs from 'yargs';
-import { NotImplementedError, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 
 export interface CliOptions {
   script: string;
@@ -30,6 +30,10 @@ export interface CliOptions {
   pool: boolean;
   /** `tsrun cluster ...`: the arguments after `cluster` (handled by src/pool/cluster-cli.ts). */
   cluster?: string[];
+  /** Serve the live dashboard on this port (0 = any free port); see src/dashboard/. */
+  dashboardPort?: number;
+  /** Address the dashboard binds (default 127.0.0.1; anything else requires the token). */
+  dashboardHost?: string;
   /** Internal: this process is the per-host agent started by the SSH launcher. */
   agent: boolean;
   rankOffset?: number;
@@ -135,7 +139,14 @@ export function buildParser(argv: string[]) {
       'dashboard-port': {
         alias: 'dashboard_port',
         type: 'string',
-        describe: 'serve the live dashboard (not implemented yet)',
+        describe:
+          'serve the live dashboard (web page + GET /api/state) on this port of the launcher; 0 = any free port',
+      },
+      'dashboard-host': {
+        alias: 'dashboard_host',
+        type: 'string',
+        describe:
+          'address the dashboard binds (default 127.0.0.1); off loopback the printed URL carries a token derived from the job secret',
       },
       'tag-output': {
         alias: 'tag_output',
@@ -181,8 +192,11 @@ export function parseCli(argv: string[]): CliOptions | undefined {
   const positional = a._.map(String);
   const [script, ...scriptArgs] = positional;
   if (script === 'cluster') return { cluster: scriptArgs } as unknown as CliOptions;
-  if (a.dashboardPort !== undefined)
-    throw new NotImplementedError('--dashboard-port (part of the dashboard issue)');
+  const dashboardPort = intFlag('dashboard-port', a.dashboardPort, 0);
+  if (dashboardPort !== undefined && dashboardPort > 65535)
+    throw new UsageError(`--dashboard-port ${dashboardPort} is > 65535`);
+  if (a.dashboardHost !== undefined && dashboardPort === undefined)
+    throw new UsageError('--dashboard-host needs --dashboard-port');
   if (!script)
     throw new UsageError('missing script: tsrun [options] script.ts [script args...] (see tsrun --help)');
 
@@ -226,6 +240,8 @@ export function parseCli(argv: string[]): CliOptions | undefined {
     maxRestarts: intFlag('max-restarts', a.maxRestarts, 0)!,
     killGraceMs: intFlag('kill-grace-ms', a.killGraceMs, 0)!,
     pool: Boolean(a.pool),
+    dashboardPort,
+    dashboardHost: a.dashboardHost as string | undefined,
     agent: Boolean(a.agent),
     rankOffset: intFlag('rank-offset', a.rankOffset, 0),
     worldSize: intFlag('world-size', a.worldSize, 1),

@@ -6,8 +6,10 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
+import { DashboardPortError } from '../src/dashboard/errors.js';
+import { type JobDashboard, openJobDashboard } from '../src/dashboard/job-dashboard.js';
 import type { CliOptions } from './cli-options.js';
-import { PortBusyError } from './errors.js';
+import { PortBusyError, UsageError } from './errors.js';
 import { freePort, newJobSecret } from './local-spawner.js';
 import { NodeRun } from './node-runner.js';
 import { exitStatusFor, formatRootCause } from './root-cause.js';
@@ -46,12 +48,23 @@ export function jobSecretFor(o: CliOptions, masterAddr: string, masterPort: numb
   return createHash('sha256').update(`tsrun-unauthenticated:${masterAddr}:${masterPort}`).digest('hex');
 }
 
+/** The dashboard of this node's ranks; a port that cannot be bound is a usage error (exit 2). */
+async function openDashboard(o: CliOptions, secret: string): Promise<JobDashboard> {
+  try {
+    return await openJobDashboard({ port: o.dashboardPort!, host: o.dashboardHost, secret, pool: o.pool });
+  } catch (e) {
+    if (e instanceof DashboardPortError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 export async function runLocalMode(o: CliOptions): Promise<number> {
   const masterAddr = o.standalone ? '127.0.0.1' : (o.masterAddr ?? '127.0.0.1');
   const pickPort = o.nnodes === 1 && (o.standalone || o.masterPort === undefined);
   let masterPort = pickPort ? await freePort(masterAddr) : (o.masterPort ?? TORCHRUN_DEFAULT_PORT);
   if (!pickPort && o.nodeRank === 0) await assertPortFree(masterAddr, masterPort);
   const jobSecret = jobSecretFor(o, masterAddr, masterPort);
+  const dashboard = o.dashboardPort === undefined ? undefined : await openDashboard(o, jobSecret);
 
   let current: NodeRun | undefined;
   let stopSignal: NodeJS.Signals | undefined;
@@ -73,11 +86,16 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
         masterPort,
         jobSecret,
         restartCount: attempt,
-        extraEnv: o.env,
+        extraEnv: { ...o.env, ...dashboard?.rankEnv },
         tagOutput: o.tagOutput,
         logDir: o.logDir,
         killGraceMs: o.killGraceMs,
+        ...(dashboard && { preload: dashboard.preload, ipc: true }),
       });
+      dashboard?.monitor.track(
+        current.job,
+        Array.from({ length: o.nprocPerNode }, (_, i) => o.nodeRank * o.nprocPerNode + i),
+      );
       if (stopSignal) void current.stop(`tsrun received ${stopSignal}`);
       const result = await current.done;
       if (stopSignal) {

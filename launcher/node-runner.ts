@@ -24,6 +24,10 @@ export interface NodePlan {
   tagOutput: boolean;
   logDir?: string;
   killGraceMs: number;
+  /** Modules each rank imports before the script (after tsx), e.g. the dashboard's rank reporter. */
+  preload?: string[];
+  /** Open an IPC channel to each rank (the dashboard's reports travel on it). */
+  ipc?: boolean;
 }
 
 export interface NodeResult {
@@ -32,6 +36,11 @@ export interface NodeResult {
   failure?: RankExit;
   /** Set when stop() ended the attempt (signal to tsrun, another host failed). */
   stoppedBy?: string;
+}
+
+/** Inserts `--import M` for each module after tsx's own `--import`, so TypeScript preloads work. */
+function withPreloads(command: string[], preload: string[] = []): string[] {
+  return [...command.slice(0, 2), ...preload.flatMap((m) => ['--import', m]), ...command.slice(2)];
 }
 
 export function rankFailed(e: RankExit): boolean {
@@ -67,11 +76,12 @@ export class NodeRun {
       };
     });
     this.job = spawnLocalRanks({
-      command: tsxCommand(plan.script, plan.scriptArgs),
+      command: withPreloads(tsxCommand(plan.script, plan.scriptArgs), plan.preload),
       cwd: plan.cwd,
       env: { ...process.env, ...plan.extraEnv },
       ranks,
       stdio: 'pipe',
+      ipc: plan.ipc,
       killGraceMs: plan.killGraceMs,
     });
     const output = new OutputStreamer({ tagOutput: plan.tagOutput, logDir: plan.logDir });

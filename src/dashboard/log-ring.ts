@@ -1,0 +1,54 @@
+/**
+ * The last lines a rank printed (stdout and stderr interleaved, as they arrived), for `/api/logs`. A fixed
+ * ring of lines: old lines are overwritten, so a chatty rank costs bounded memory.
+ */
+
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+
+export const LOG_LINES_KEPT = 2000;
+/** A line longer than this is cut: the viewer is for reading, not for dumps. */
+const MAX_LINE_CHARS = 4000;
+
+export class LogRing {
+  private readonly lines: string[] = [];
+  private next = 0;
+  private partial = '';
+
+  constructor(private readonly capacity = LOG_LINES_KEPT) {}
+
+  push(text: string): void {
+    const all = this.partial + text;
+    let start = 0;
+    for (let nl = all.indexOf('\n'); nl !== -1; nl = all.indexOf('\n', start)) {
+      this.add(all.slice(start, nl));
+      start = nl + 1;
+    }
+    this.partial = all.slice(start).slice(-MAX_LINE_CHARS);
+  }
+
+  /** Also follows a stream (its own decoder, so a UTF-8 character split across chunks stays whole). */
+  follow(stream: Readable | null | undefined): void {
+    if (!stream) return;
+    const dec = new StringDecoder('utf8');
+    stream.on('data', (d: Buffer | string) => this.push(typeof d === 'string' ? d : dec.write(d)));
+  }
+
+  private add(line: string): void {
+    const l = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
+    if (this.lines.length < this.capacity) this.lines.push(l);
+    else this.lines[this.next] = l;
+    this.next = (this.next + 1) % this.capacity;
+  }
+
+  /** The last n lines, oldest first, with a pending partial line at the end. */
+  tail(n: number): string[] {
+    const ordered =
+      this.lines.length < this.capacity
+        ? this.lines
+        : [...this.lines.slice(this.next), ...this.lines.slice(0, this.next)];
+    const out = ordered.slice(-n);
+    if (this.partial) out.push(this.partial);
+    return out.slice(-n);
+  }
+}

@@ -1,0 +1,188 @@
+// The dashboard page: fetches the history once, then follows /api/events (server-sent events, one a
+// second) and redraws the host bars, the rank table, the task table and four uPlot charts.
+
+const $ = (id) => document.getElementById(id);
+const fmtBytes = (b) => {
+  if (!b) return '0 B';
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  const i = Math.min(u.length - 1, Math.floor(Math.log(b) / Math.log(1024)));
+  return `${(b / 1024 ** i).toFixed(i ? 1 : 0)} ${u[i]}`;
+};
+const esc = (s) =>
+  String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+
+const series = { t: [], cpu: [], mem: [], tasks: [], coll: [] };
+const charts = {};
+
+function makeChart(id, label, color, fmt) {
+  const el = $(id);
+  const opts = {
+    title: label,
+    width: el.clientWidth || 300,
+    height: Math.max(120, (el.clientHeight || 160) - 10),
+    legend: { show: false },
+    scales: { x: { time: true } },
+    axes: [{}, { size: 60, values: (_u, vals) => vals.map(fmt) }],
+    series: [{}, { label, stroke: color, fill: `${color}22`, width: 1.5 }],
+  };
+  return new uPlot(opts, [[], []], el);
+}
+
+function initCharts() {
+  charts.cpu = makeChart('chart-cpu', 'host CPU %', '#4c8bf5', (v) => `${v.toFixed(0)}%`);
+  charts.mem = makeChart('chart-mem', 'host memory used', '#9b6ef3', fmtBytes);
+  charts.tasks = makeChart('chart-tasks', 'tasks finished / s', '#17803d', (v) => v.toFixed(0));
+  charts.coll = makeChart('chart-coll', 'collective bytes / s', '#e8710a', (v) => `${fmtBytes(v)}/s`);
+  window.addEventListener('resize', () => {
+    for (const [k, c] of Object.entries(charts)) {
+      const el = $(`chart-${k}`);
+      c.setSize({ width: el.clientWidth, height: Math.max(120, el.clientHeight - 10) });
+    }
+  });
+}
+
+function addSample(s) {
+  series.t.push(s.t);
+  series.cpu.push(s.cpuPercent);
+  series.mem.push(s.memUsedBytes);
+  series.tasks.push(s.tasksPerSec);
+  series.coll.push(s.collectiveBytesPerSec);
+  // The server keeps 15 minutes; so does the page.
+  if (series.t.length > 900) for (const k of Object.keys(series)) series[k].shift();
+}
+
+function drawCharts() {
+  charts.cpu.setData([series.t, series.cpu]);
+  charts.mem.setData([series.t, series.mem]);
+  charts.tasks.setData([series.t, series.tasks]);
+  charts.coll.setData([series.t, series.coll]);
+}
+
+function bar(cls, pct, text) {
+  const w = Math.max(0, Math.min(100, pct));
+  return `<div class="bar ${cls}"><span style="width:${w}%"></span><em>${esc(text)}</em></div>`;
+}
+
+function drawState(st) {
+  $('hosts').innerHTML = st.nodes
+    .map(
+      (n) => `<div class="host"><b>${esc(n.host)}</b> · ${n.processes.length} processes
+      ${bar('cpu', n.cpuPercent, `CPU ${n.cpuPercent.toFixed(0)}%`)}
+      ${bar('mem', (100 * n.memUsedBytes) / (n.memTotalBytes || 1), `memory ${fmtBytes(n.memUsedBytes)} of ${fmtBytes(n.memTotalBytes)}`)}</div>`,
+    )
+    .join('');
+  const procs = [];
+  for (const n of st.nodes) for (const p of n.processes) procs.push({ ...p, host: n.host });
+  const byPid = new Map(procs.map((p) => [p.pid, p]));
+  const rows = st.ranks.map((r) => {
+    const p = byPid.get(r.pid) || {};
+    byPid.delete(r.pid);
+    const exit = r.state === 'failed' || r.state === 'exited' ? ` (${r.signal || `code ${r.exitCode}`})` : '';
+    return {
+      rank: r.rank,
+      role: p.role || 'rank',
+      host: r.host,
+      pid: r.pid,
+      state: r.state + exit,
+      cls: r.state,
+      cpu: p.cpuPercent,
+      rss: p.rssBytes,
+    };
+  });
+  for (const p of byPid.values())
+    rows.push({
+      rank: p.rank ?? '',
+      role: p.role,
+      host: p.host,
+      pid: p.pid,
+      state: p.state,
+      cls: p.state,
+      cpu: p.cpuPercent,
+      rss: p.rssBytes,
+    });
+  $('ranks').tBodies[0].innerHTML = rows
+    .map(
+      (
+        r,
+      ) => `<tr class="proc-row"><td>${esc(r.rank)}</td><td>${esc(r.role)}</td><td>${esc(r.host)}</td><td>${r.pid}</td>
+      <td class="state-${esc(r.cls)}">${esc(r.state)}</td><td>${r.cpu === undefined ? '' : `${r.cpu.toFixed(0)}%`}</td>
+      <td>${r.rss === undefined ? '' : fmtBytes(r.rss)}</td></tr>`,
+    )
+    .join('');
+  const t = st.tasks;
+  $('task-totals').textContent =
+    `· queued ${t.queued} · running ${t.running} · finished ${t.finished} · failed ${t.failed}`;
+  $('tasks').tBodies[0].innerHTML = Object.entries(t.byFunction)
+    .map(
+      ([name, f]) =>
+        `<tr><td>${esc(name)}</td><td>${f.finished}</td><td>${f.failed}</td><td>${f.meanSeconds.toFixed(4)}</td></tr>`,
+    )
+    .join('');
+  const c = st.collectives;
+  $('collectives').textContent =
+    `${c.ops} calls · ${fmtBytes(c.bytes)} sent · ${c.secondsInCollectives.toFixed(2)} s inside collectives`;
+  $('summary').textContent =
+    `${st.ranks.length} ranks · ${st.nodes.length} host${st.nodes.length === 1 ? '' : 's'}`;
+  const sel = $('log-rank');
+  const want = st.ranks.map((r) => String(r.rank)).join(',');
+  if (sel.dataset.ranks !== want) {
+    const keep = sel.value;
+    sel.innerHTML = st.ranks.map((r) => `<option>${r.rank}</option>`).join('');
+    if (keep) sel.value = keep;
+    sel.dataset.ranks = want;
+  }
+}
+
+async function refreshLog() {
+  const rank = $('log-rank').value;
+  if (rank === '') return;
+  const res = await fetch(`api/logs?rank=${rank}&tail=200`);
+  if (!res.ok) return;
+  const body = await res.json();
+  const el = $('log');
+  const atEnd =
+    el.parentElement.scrollTop + el.parentElement.clientHeight >= el.parentElement.scrollHeight - 4;
+  el.textContent = body.lines.join('\n');
+  if (atEnd) el.parentElement.scrollTop = el.parentElement.scrollHeight;
+}
+
+async function main() {
+  initCharts();
+  fetch('api/title')
+    .then((r) => r.json())
+    .then((b) => {
+      $('title').textContent = b.title;
+      document.title = `tsrun · ${b.title}`;
+    });
+  const [history, state] = await Promise.all([
+    fetch('api/history').then((r) => r.json()),
+    fetch('api/state').then((r) => r.json()),
+  ]);
+  for (const s of history) addSample(s);
+  drawCharts();
+  drawState(state);
+  refreshLog();
+  $('log-rank').addEventListener('change', refreshLog);
+  const events = new EventSource('api/events');
+  events.onopen = () => {
+    $('conn').textContent = 'live';
+    $('conn').className = 'conn live';
+  };
+  events.onerror = () => {
+    $('conn').textContent = 'disconnected (the job may have ended)';
+    $('conn').className = 'conn';
+  };
+  let lastT = series.t[series.t.length - 1];
+  events.onmessage = (e) => {
+    const { state: st, sample } = JSON.parse(e.data);
+    if (sample && sample.t !== lastT) {
+      addSample(sample);
+      lastT = sample.t;
+      drawCharts();
+    }
+    drawState(st);
+  };
+  setInterval(refreshLog, 2000);
+}
+
+main();
