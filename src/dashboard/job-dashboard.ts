@@ -34,12 +34,11 @@ export async function openJobDashboard(o: {
   });
   monitor.start();
   const log = o.log ?? ((line: string) => process.stderr.write(line));
-  log(`tsrun: dashboard at ${server.url}\n`);
-  if (!isLoopback(o.host ?? '127.0.0.1')) {
-    log(
-      'tsrun: the dashboard listens off loopback, so it asks for the token in that URL (derived from the ' +
-        'job secret; the browser keeps it in a cookie). Share the URL only with people who may see the job.\n',
-    );
-  }
+  // One write, so the URL and the warning arrive together.
+  const warning = isLoopback(o.host ?? '127.0.0.1')
+    ? ''
+    : 'tsrun: the dashboard listens off loopback, so it asks for the token in that URL (derived from the ' +
+      'job secret; the browser keeps it in a cookie). Share the URL only with people who may see the job.\n';
+  log(`tsrun: dashboard at ${server.url}\n${warning}`);
   return { monitor, server, rankEnv: { TSRUN_DASHBOARD_REPORT: '1' }, preload: [REPORTER_PATH] };
 }

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cookieValue, dashboardToken, isLoopback, sameToken, TOKEN_COOKIE } from './access-token.js';
@@ -154,7 +155,9 @@ export async function startDashboard(source: DashboardSource, o: DashboardOption
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
-  const shown = host.includes(':') ? `[${host}]` : host;
+  // A wildcard bind is reached by the host's name, not by 0.0.0.0.
+  const name = host === '0.0.0.0' || host === '::' ? hostname() : host;
+  const shown = name.includes(':') ? `[${name}]` : name;
   const url = `http://${shown}:${port}/${needToken ? `?token=${token}` : ''}`;
   return {
     url,
