@@ -100,18 +100,3 @@ t.test('persistent cluster: head, two nodes joining over loopback, drivers, stop
   t.not(after.code, 0, 'status after stop fails');
   t.match(after.stderr, /no cluster address|no pool head answered/);
 });
-
-t.test('tsrun cluster usage errors', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsrun-cluster-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const env = { TSRUN_CLUSTER_DIR: dir, TSRUN_POOL_ADDRESS: '', TSRUN_POOL_SECRET: '' };
-  const both = await tsrun(['cluster', 'start', '--head', '--address', '1.2.3.4:5'], env);
-  t.equal(both.code, 2);
-  t.match(both.stderr, /exactly one of --head or --address/);
-  const nosecret = await tsrun(['cluster', 'start', '--address', '127.0.0.1:1'], env);
-  t.equal(nosecret.code, 2);
-  t.match(nosecret.stderr, /no cluster secret/);
-  const status = await tsrun(['cluster', 'status'], env);
-  t.equal(status.code, 2);
-  t.match(status.stderr, /no cluster address/);
-});

@@ -1,6 +1,9 @@
 // `tsrun --pool` through the real CLI: rank 0 runs the driver against its own head, the other ranks
-// serve as workers; a failing driver fails the job.
+// serve as workers; a failing driver fails the job. And `tsrun cluster` usage errors.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 
 const TSRUN = new URL('../bin/tsrun.js', import.meta.url).pathname;
@@ -46,4 +49,19 @@ t.test('tsrun --pool: rank 0 drives, the other ranks are workers', async (t) => 
   });
   t.not(failing.code, 0, 'a failing driver fails the job');
   t.match(failing.stderr, /driver failed on purpose/);
+});
+
+t.test('tsrun cluster usage errors', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-cluster-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const env = { TSRUN_CLUSTER_DIR: dir, TSRUN_POOL_ADDRESS: '', TSRUN_POOL_SECRET: '' };
+  const both = await tsrun(['cluster', 'start', '--head', '--address', '1.2.3.4:5'], env);
+  t.equal(both.code, 2);
+  t.match(both.stderr, /exactly one of --head or --address/);
+  const nosecret = await tsrun(['cluster', 'start', '--address', '127.0.0.1:1'], env);
+  t.equal(nosecret.code, 2);
+  t.match(nosecret.stderr, /no cluster secret/);
+  const status = await tsrun(['cluster', 'status'], env);
+  t.equal(status.code, 2);
+  t.match(status.stderr, /no cluster address/);
 });

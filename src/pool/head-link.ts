@@ -12,7 +12,7 @@ import { decodePool, encodePool, type PoolMessage, PoolOp } from './protocol.js'
 
 export const HEARTBEAT_MS = 1000;
 /** Silence after which the head counts as lost (it heartbeats every second). */
-export const HEAD_SILENCE_MS = Number(process.env.TSRUN_POOL_HEAD_TIMEOUT_MS ?? 10_000);
+export const HEAD_SILENCE_MS = Number(process.env.TSRUN_POOL_HEAD_TIMEOUT_MS ?? 30_000);
 
 export interface HelloBody {
   role: 'driver' | 'worker' | 'node' | 'admin';
@@ -49,6 +49,8 @@ export class HeadLink {
     keys: JobKeys,
     hello: HelloBody,
     timeoutMs = Number(process.env.TSRUN_POOL_CONNECT_TIMEOUT_MS ?? 10_000),
+    /** Head silence that counts as loss; 0 = never (the caller learns of the head's death otherwise). */
+    silenceMs = HEAD_SILENCE_MS,
   ): Promise<{ link: HeadLink; welcome: Record<string, unknown> }> {
     const sock = new zmq.Dealer({
       ...SOCKET_DEFAULTS,
@@ -103,7 +105,7 @@ export class HeadLink {
     link.send(PoolOp.Hello, hello);
     try {
       const w = await welcome;
-      link.startHeartbeat();
+      link.startHeartbeat(silenceMs);
       return { link, welcome: w };
     } catch (e) {
       link.close();
@@ -111,7 +113,7 @@ export class HeadLink {
     }
   }
 
-  private startHeartbeat(): void {
+  private startHeartbeat(silenceMs: number): void {
     this.lastHeard = Date.now();
     let lastTick = Date.now();
     this.timer = setInterval(() => {
@@ -120,8 +122,8 @@ export class HeadLink {
       // socket, so silence measured across the stall says nothing about the head.
       if (now - lastTick > 3 * HEARTBEAT_MS) this.lastHeard = now;
       lastTick = now;
-      if (now - this.lastHeard > HEAD_SILENCE_MS) {
-        this.lose(`no message for ${HEAD_SILENCE_MS} ms (head process died, or its host is unreachable)`);
+      if (silenceMs > 0 && now - this.lastHeard > silenceMs) {
+        this.lose(`no message for ${silenceMs} ms (head process died, or its host is unreachable)`);
         return;
       }
       this.send(PoolOp.Heartbeat, this.heartbeatBody());

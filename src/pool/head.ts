@@ -33,7 +33,10 @@ import {
 import type { CompletionItem, DispatchItem, DoneItem, StoredObject, TaskSpec } from './task-types.js';
 
 export const ZAP_POOL_CONTROL_DOMAIN = 'tsrun-pool-control';
-const CLIENT_SILENCE_MS = Number(process.env.TSRUN_POOL_CLIENT_TIMEOUT_MS ?? 30_000);
+/** Node agents only wait on sockets, so 30 s of silence means their host is gone. */
+const NODE_SILENCE_MS = Number(process.env.TSRUN_POOL_CLIENT_TIMEOUT_MS ?? 30_000);
+/** A driver may compute synchronously for minutes between heartbeats; only then free what it owns. */
+const DRIVER_SILENCE_MS = Number(process.env.TSRUN_POOL_DRIVER_TIMEOUT_MS ?? 600_000);
 /** Objects at least this large pull their dependent tasks toward the worker holding them. */
 const AFFINITY_MIN_BYTES = 1 << 20;
 
@@ -105,6 +108,7 @@ export class Head {
   private readonly freed: string[] = [];
   private nextClientId = 1;
   private flushScheduled = false;
+  private lastTick = Date.now();
   private stealTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly ticker: NodeJS.Timeout;
@@ -803,10 +807,15 @@ export class Head {
 
   private tick(): void {
     const now = Date.now();
+    // A late tick means this process's loop was blocked (an embedded head shares it with the driver):
+    // messages may be waiting unread, so silence measured across the stall proves nothing.
+    if (now - this.lastTick > 3000) for (const c of this.clients.values()) c.lastHeard = now;
+    this.lastTick = now;
     for (const c of [...this.clients.values()]) {
-      if (c.hello.role !== 'worker' && c.hello.role !== 'admin' && now - c.lastHeard > CLIENT_SILENCE_MS) {
-        this.dropClient(c, `went silent for ${CLIENT_SILENCE_MS} ms`);
-      } else this.sendTo(c, PoolOp.Heartbeat, 0);
+      const limit =
+        c.hello.role === 'node' ? NODE_SILENCE_MS : c.hello.role === 'driver' ? DRIVER_SILENCE_MS : 0;
+      if (limit > 0 && now - c.lastHeard > limit) this.dropClient(c, `went silent for ${limit} ms`);
+      else this.sendTo(c, PoolOp.Heartbeat, 0);
     }
     this.scheduleFlush();
   }

@@ -22,6 +22,8 @@ export interface NodeAgentOptions {
   secret: string;
   workers: number;
   cpusPerWorker?: number;
+  /** Head silence after which this node stops its workers (default HEAD_SILENCE_MS; 0 = never). */
+  headSilenceMs?: number;
   /** Where worker output goes (default: inherited, so task logs reach the terminal). */
   stdio?: 'inherit' | 'pipe';
 }
@@ -53,13 +55,19 @@ export class NodeAgent {
   static async start(opts: NodeAgentOptions): Promise<NodeAgent> {
     const keys = deriveJobKeys(opts.secret);
     const host = hostIdentity();
-    const { link, welcome } = await HeadLink.open(opts.endpoint, keys, {
-      role: 'node',
-      pid: process.pid,
-      host,
-      hostname: hostname(),
-      workers: opts.workers,
-    });
+    const { link, welcome } = await HeadLink.open(
+      opts.endpoint,
+      keys,
+      {
+        role: 'node',
+        pid: process.pid,
+        host,
+        hostname: hostname(),
+        workers: opts.workers,
+      },
+      undefined,
+      opts.headSilenceMs,
+    );
     // Same host as the head: workers use its ipc:// endpoint (lower latency than tcp loopback).
     const endpoint = welcome.headHost === host ? String(welcome.headIpc) : opts.endpoint;
     const agent = new NodeAgent(link, endpoint, opts);

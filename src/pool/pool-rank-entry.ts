@@ -52,6 +52,9 @@ async function workerRank(env: ReturnType<typeof readRankEnvironment>): Promise<
         endpoint: `tcp://${host}:${env.masterPort}`,
         secret: env.secret,
         workers: 1,
+        // Rank 0 shares its loop with the driver, which may compute for minutes; if rank 0 dies, the
+        // launcher stops this rank anyway.
+        headSilenceMs: 0,
       });
       await agent.done;
       process.exit(0);

@@ -65,10 +65,9 @@ class Worker {
     private readonly bindAddress: string,
   ) {
     link.onMessage = (m) => this.onMessage(m);
-    link.onLost = (e) => {
-      process.stderr.write(`tsrun pool worker ${process.pid}: ${e.message}\n`);
-      process.exit(1);
-    };
+    // No onLost: a worker never judges the head by silence (a head embedded in a driver is silent
+    // while the driver computes). Its node agent watches the head and stops it; parent-watch ends it
+    // when the node agent dies.
   }
 
   private onMessage(m: PoolMessage): void {
@@ -338,15 +337,21 @@ async function main(): Promise<void> {
     workerId: 0,
   });
   const fetcher = new ObjectFetcher(keys, host);
-  const { link } = await HeadLink.open(endpoint, keys, {
-    role: 'worker',
-    pid: process.pid,
-    host,
-    hostname: hostname(),
-    cpus: Number(process.env.TSRUN_POOL_CPUS ?? 1),
-    nodePid: Number(process.env.TSRUN_POOL_NODE_PID ?? 0),
-    location: server.location,
-  });
+  const { link } = await HeadLink.open(
+    endpoint,
+    keys,
+    {
+      role: 'worker',
+      pid: process.pid,
+      host,
+      hostname: hostname(),
+      cpus: Number(process.env.TSRUN_POOL_CPUS ?? 1),
+      nodePid: Number(process.env.TSRUN_POOL_NODE_PID ?? 0),
+      location: server.location,
+    },
+    undefined,
+    0,
+  );
   new Worker(link, server, fetcher, bindAddress).start();
 }
 

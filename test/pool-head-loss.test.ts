@@ -1,0 +1,59 @@
+// A persistent cluster's head killed with SIGKILL: an attached driver's pending refs reject with
+// HeadLostError within its head timeout (2 s here) instead of hanging.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+
+const TSRUN = new URL('../bin/tsrun.js', import.meta.url).pathname;
+const LOST_HEAD_DRIVER = new URL('./fixtures/pool/lost-head-driver.ts', import.meta.url).pathname;
+
+function tsrun(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [TSRUN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+t.test('a head killed with SIGKILL: pending refs reject with HeadLostError, nothing hangs', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-cluster-'));
+  const env = { TSRUN_CLUSTER_DIR: dir, TSRUN_POOL_ADDRESS: '', TSRUN_POOL_SECRET: '' };
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const head = await tsrun(['cluster', 'start', '--head', '--port', '0', '--workers', '1'], env);
+  t.equal(head.code, 0, head.stderr);
+  const info = JSON.parse(readFileSync(join(dir, 'head.json'), 'utf8'));
+  const driver = spawn(process.execPath, ['--import', 'tsx', LOST_HEAD_DRIVER], {
+    env: { ...process.env, ...env, TSRUN_POOL_ADDRESS: info.address, TSRUN_POOL_HEAD_TIMEOUT_MS: '2000' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const submitted = new Promise<void>((resolve) => {
+    driver.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('submitted')) resolve();
+    });
+  });
+  await submitted;
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(info.pid, 'SIGKILL');
+  await new Promise((r) => driver.on('close', r));
+  const res = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+  t.equal(res.name, 'HeadLostError');
+  t.match(res.message, /no message for 2000 ms/);
+  t.ok(res.ms < 10_000, `rejected ${res.ms} ms after the kill`);
+});
