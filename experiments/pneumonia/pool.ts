@@ -1,0 +1,78 @@
+/**
+ * Pneumonia X-ray CNN, task-pool style (as Ray Train's TorchTrainer): the driver asks N pool workers
+ * to form a process group and run the training function (pool-task.ts), prints the per-epoch metrics
+ * as they arrive, then the paper's text and the JSON.
+ *
+ *   npx tsx experiments/pneumonia/pool.ts --input data/xray --workers 2        # embedded pool
+ *   node bin/tsrun.js --pool --nproc-per-node 3 experiments/pneumonia/pool.ts --input data/xray
+ */
+import { connect } from '../../src/pool/index.js';
+import { printPaperText, writeResult } from '../common/result.js';
+import { runMain } from '../common/run-main.js';
+import { parsePneumoniaFlags } from './options.js';
+import type { PoolEvent, trainOnWorker } from './pool-task.js';
+import { paperText, progressLine, toJson } from './report.js';
+
+const TASK = new URL('./pool-task.ts', import.meta.url);
+
+async function main(): Promise<void> {
+  const flags = parsePneumoniaFlags('pneumonia/pool');
+  const pool = await connect(flags.workers === undefined ? {} : { workers: flags.workers });
+  try {
+    const ranks = pool.workers ?? flags.workers ?? 1;
+    const t0 = performance.now();
+    let done = 0;
+    const onEvent = (v: unknown) => {
+      const e = v as PoolEvent;
+      if (e.kind === 'error') {
+        process.stderr.write(`pneumonia: pool rank ${e.rank} failed: ${e.message}\n`);
+      } else if (e.kind === 'backend') {
+        process.stderr.write(
+          `pneumonia: backend ${e.name}, ${ranks} pool worker(s), image size ${flags.imageSize}\n`,
+        );
+      } else if (e.kind === 'step') {
+        done++;
+        const s = e.step;
+        const sec = (performance.now() - t0) / 1000;
+        process.stderr.write(
+          progressLine('', {
+            epoch: s.epoch,
+            epochs: flags.epochs,
+            step: s.step,
+            steps: s.steps,
+            loss: s.loss,
+            imgPerSec: (s.images * ranks) / s.epochSeconds,
+            etaSec: (sec / done) * (s.steps * flags.epochs - done),
+          }),
+        );
+      } else {
+        const m = e.epoch;
+        process.stderr.write(
+          `epoch ${m.epoch}: loss ${m.loss.toFixed(6)} val accuracy ${m.valAccuracy.toFixed(4)} (${m.seconds.toFixed(1)} s)\n`,
+        );
+      }
+    };
+    const results = await pool.spmd<Awaited<ReturnType<typeof trainOnWorker>>>(
+      TASK,
+      'trainOnWorker',
+      { ranks, onEvent },
+      flags,
+    );
+    const first = results[0];
+    if (first === undefined) throw new Error('pool rank 0 returned no result');
+    printPaperText(paperText(first.result));
+    await writeResult(
+      flags.out,
+      toJson('pool', ranks, first.result, {
+        backend: first.backend,
+        imageSize: flags.imageSize,
+        batch: flags.batch,
+        lr: flags.lr,
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) runMain(main);
