@@ -82,6 +82,7 @@ t.test('persistent cluster: head, two nodes joining over loopback, drivers, stop
     'driver attached by TSRUN_POOL_ADDRESS',
   );
   t.equal(res.pids.length, 2, 'tasks ran on both nodes’ workers');
+  t.equal(res.poolWorkers, 2, 'pool.workers counts the cluster’s workers');
 
   const wrong = await connect({ address, secret: 'f'.repeat(64), timeoutMs: 5000 }).catch((e) => e);
   t.ok(wrong instanceof PoolConnectError, `a driver with the wrong secret is refused (${wrong})`);

@@ -41,6 +41,7 @@ t.test('tsrun --pool: rank 0 drives, the other ranks are workers', async (t) => 
     Array.from({ length: 40 }, (_, i) => i * i),
   );
   t.equal(res.workers, 2, 'ranks 1 and 2 serve as workers');
+  t.equal(res.poolWorkers, 2, 'pool.workers says so too');
   t.equal(res.pids.length, 2, 'both ran tasks');
   t.same(res.argv, ['--size', '7'], 'the driver gets its own arguments');
   const failing = await tsrun(['--pool', '--nproc-per-node', '2', DRIVER], {

@@ -73,7 +73,14 @@ async function openDriver(
     ipcDir: privateIpcDir(keys.jobId),
     workerId: 0,
   });
-  return new Pool(link, Number(welcome.clientId), server, new ObjectFetcher(keys, host), owned);
+  return new Pool(
+    link,
+    Number(welcome.clientId),
+    server,
+    new ObjectFetcher(keys, host),
+    owned,
+    Number(welcome.workers ?? 0),
+  );
 }
 
 export async function connect(opts: ConnectOptions = {}): Promise<Pool> {

@@ -309,6 +309,7 @@ export class Head {
       headIpc: this.ipc,
       headHost: this.host,
       headPid: process.pid,
+      workers: this.workers.size,
     });
     this.scheduleFlush();
   }

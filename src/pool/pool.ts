@@ -74,14 +74,18 @@ export class Pool {
     private readonly server: ObjectServer,
     private readonly fetcher: ObjectFetcher,
     private readonly owned?: OwnedCluster,
+    private readonly joinedWorkers = 0,
   ) {
     link.onMessage = (m) => this.onMessage(m);
     link.onLost = (e) => this.lose(e);
   }
 
-  /** Workers of an embedded pool (undefined when attached to a cluster: see status()). */
-  get workers(): number | undefined {
-    return this.owned?.workers;
+  /**
+   * Workers of the cluster: an embedded or `tsrun --pool` pool's count, or, attached to a cluster, how
+   * many had joined when this driver connected (status() gives the current count).
+   */
+  get workers(): number {
+    return this.owned?.workers ?? this.joinedWorkers;
   }
 
   remote<F extends AnyFn>(
