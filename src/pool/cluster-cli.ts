@@ -202,6 +202,9 @@ export async function runClusterCommand(argv: string[]): Promise<number> {
           `tsrun cluster: head serving at ${address} with ${workers} workers\n` +
             `  secret: ${secretPath()} (mode 0600)\n` +
             `  join from another host: TSRUN_POOL_SECRET=<secret> tsrun cluster start --address ${address}\n` +
+            (a.host
+              ? ''
+              : '    (with this host’s reachable address instead of 127.0.0.1; `--host ADDR` advertises it)\n') +
             `  attach a driver: connect({ address: '${address}' }) or TSRUN_POOL_ADDRESS=${address}\n`,
         );
         return 0;
