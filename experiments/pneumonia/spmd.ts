@@ -22,6 +22,9 @@ async function joinGroup(): Promise<ProcessGroup | undefined> {
     return undefined;
   // Loaded by name at run time: the package's own `init` (DESIGN.md Public API) is being written in
   // parallel, and a static import of a missing module would fail type-checking for the whole tree.
+  // The collectives' idle watcher takes the awaits on image decoding (libuv work it cannot see) for
+  // "program finished" and destroys the group mid-epoch; this script destroys its group itself.
+  process.env.TSRUN_AUTO_DESTROY ??= '0';
   const name = 'tsrun';
   const mod = (await import(name)) as { init(opts?: { timeoutMs?: number }): Promise<ProcessGroup> };
   return mod.init();
@@ -30,11 +33,10 @@ async function joinGroup(): Promise<ProcessGroup | undefined> {
 async function main(): Promise<void> {
   const flags = parsePneumoniaFlags('pneumonia/spmd');
   const pg = await joinGroup();
-  try {
-    await runPneumonia('spmd', flags, pg ?? soloGroup);
-  } finally {
-    await pg?.destroy();
-  }
+  // No destroy() after a failure: its closing barrier would fail against the other ranks and its error
+  // would hide the root cause; exiting non-zero lets the launcher stop the job.
+  await runPneumonia('spmd', flags, pg ?? soloGroup);
+  await pg?.destroy();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) runMain(main);
