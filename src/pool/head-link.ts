@@ -152,7 +152,12 @@ export class HeadLink {
           continue;
         }
         if (m.op === PoolOp.Heartbeat) continue;
-        this.onMessage(m);
+        try {
+          this.onMessage(m);
+        } catch (e) {
+          // A message this process cannot handle must not end its receive loop.
+          process.stderr.write(`tsrun pool: error handling message op ${m.op}: ${(e as Error).stack}\n`);
+        }
       }
     } catch {
       // closed
