@@ -1,6 +1,9 @@
 // Supervision in local mode with real processes: a failing rank stops the job with the right status and
 // root-cause block, SIGKILL of a rank and SIGINT to tsrun leave no process behind, restarts count up, and
 // ranks die with a launcher that is killed outright.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import {
   alive,
@@ -20,7 +23,19 @@ t.teardown(progs.remove);
 const report = progs.path('report.mts');
 
 t.test('a rank exits 3: every rank stopped, exit 3, root-cause block', async (t) => {
-  const r = await runTsrun(['--nproc-per-node', '3', '-x', 'FAIL_RANK=1', '-x', 'SLEEP_MS=60000', report]);
+  const ready = mkdtempSync(join(tmpdir(), 'tsrun-ready-'));
+  t.teardown(() => rmSync(ready, { recursive: true, force: true }));
+  const r = await runTsrun([
+    '--nproc-per-node',
+    '3',
+    '-x',
+    'FAIL_RANK=1',
+    '-x',
+    'SLEEP_MS=60000',
+    '-x',
+    `READY_DIR=${ready}`,
+    report,
+  ]);
   t.equal(r.code, 3, 'tsrun exits with the failed rank’s code');
   t.ok(r.ms < 15_000, `job ended in ${r.ms} ms, not after the 60 s sleep`);
   t.match(

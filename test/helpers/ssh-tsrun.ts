@@ -21,6 +21,18 @@ console.log(JSON.stringify({ rank: Number(e.RANK), localRank: Number(e.LOCAL_RAN
   localWorld: Number(e.LOCAL_WORLD_SIZE), group: Number(e.GROUP_RANK), masterAddr: e.MASTER_ADDR,
   masterPort: Number(e.MASTER_PORT), secret: e.TSRUN_JOB_SECRET, restart: Number(e.TSRUN_RESTART_COUNT),
   foo: e.FOO, args: process.argv.slice(2), addrs, pid: process.pid, cwd: process.cwd() }));
+if (e.READY_DIR) {
+  // Every rank checks in; a failing rank waits for all of them, so the test sees every rank start even
+  // on a machine too loaded to start three processes within the failing one's lifetime.
+  const fs = await import('node:fs');
+  fs.writeFileSync(e.READY_DIR + '/' + e.RANK, '');
+  if (e.FAIL_RANK === e.RANK) {
+    const until = Date.now() + 30000;
+    while (fs.readdirSync(e.READY_DIR).length < Number(e.WORLD_SIZE) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
 if (e.FAIL_RANK === e.RANK && Number(e.FAIL_UNTIL_RESTART ?? 99) > Number(e.TSRUN_RESTART_COUNT)) {
   console.error('about to fail on rank ' + e.RANK);
   console.error('boom on rank ' + e.RANK);
