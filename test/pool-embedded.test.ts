@@ -2,6 +2,9 @@
 // tasks, map's in-flight bound (measured inside the workers), remote exceptions with their stack,
 // timeouts, SIGKILLed workers (retries, WorkerLostError) and SPMD groups with the collectives.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { tableFromArrays } from 'apache-arrow';
 import t from 'tap';
 import { connect, GetTimeoutError, PoolUsageError, RemoteError, WorkerLostError } from '../src/pool/index.js';
@@ -134,6 +137,18 @@ t.test('a remote exception rejects with RemoteError carrying the remote stack', 
   t.match(err.message, /tasks\.ts#fails/, 'message names the function');
   const dependent = add(fails('y'), 1);
   t.rejects(pool.get(dependent), RemoteError, 'a task whose argument failed rejects with that error');
+});
+
+t.test('retryExceptions re-runs a task that threw', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pool-retry-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const once = pool.remote<typeof Tasks.failsOnce>(TASKS, 'failsOnce', {
+    retryExceptions: true,
+    maxRetries: 1,
+  });
+  t.equal(await pool.get(once(join(dir, 'a'))), 'second attempt');
+  const noRetry = pool.remote<typeof Tasks.failsOnce>(TASKS, 'failsOnce');
+  await t.rejects(pool.get(noRetry(join(dir, 'b'))), /first attempt fails/, 'by default a throw is final');
 });
 
 t.test('get timeout, wait', async (t) => {
