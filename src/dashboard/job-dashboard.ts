@@ -30,7 +30,7 @@ export async function openJobDashboard(o: {
     port: o.port,
     host: o.host,
     secret: o.secret,
-    title: o.pool ? 'tsrun --pool job' : 'tsrun job',
+    title: o.pool ? '--pool job' : 'SPMD job',
   });
   monitor.start();
   const log = o.log ?? ((line: string) => process.stderr.write(line));

@@ -56,6 +56,12 @@ function drawCharts() {
   charts.mem.setData([series.t, series.mem]);
   charts.tasks.setData([series.t, series.tasks]);
   charts.coll.setData([series.t, series.coll]);
+  // Points and peak per chart, readable from outside (tests, and a quick look in the inspector).
+  for (const k of ['cpu', 'mem', 'tasks', 'coll']) {
+    const el = $(`chart-${k}`);
+    el.dataset.points = String(series.t.length);
+    el.dataset.peak = String(Math.max(0, ...series[k]));
+  }
 }
 
 function bar(cls, pct, text) {
