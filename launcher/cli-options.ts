@@ -82,8 +82,36 @@ export function parseExports(items: string[], from: NodeJS.ProcessEnv = process.
   return env;
 }
 
+const BOOLEAN_FLAGS = new Set(['standalone', 'pool', 'tag-output', 'tag_output', 'agent', 'help', 'version']);
+
+/**
+ * yargs reads a value that starts with '-' as a flag, so the documented `--ssh-opt '-p 2222'` would be
+ * refused as "Unknown argument: p". Before the script, such a value is glued on as `--ssh-opt=-p 2222`.
+ */
+export function glueDashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-') || a === '--') return out.concat(argv.slice(i));
+    const name = a.replace(/^-+/, '');
+    if ((name === 'ssh-opt' || name === 'ssh_opt') && i + 1 < argv.length) {
+      out.push(`${a}=${argv[++i]}`);
+    } else {
+      out.push(a);
+      if (
+        !a.includes('=') &&
+        !BOOLEAN_FLAGS.has(name) &&
+        (a.startsWith('--') || a === '-x') &&
+        i + 1 < argv.length
+      )
+        out.push(argv[++i]);
+    }
+  }
+  return out;
+}
+
 export function buildParser(argv: string[]) {
-  return yargs(argv)
+  return yargs(glueDashValues(argv))
     .scriptName('tsrun')
     .usage(USAGE)
     .parserConfiguration({ 'halt-at-non-option': true, 'populate--': false, 'camel-case-expansion': true })

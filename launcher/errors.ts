@@ -20,6 +20,18 @@ export class HostfileError extends UsageError {
   }
 }
 
+/**
+ * ssh's stderr on one line: its "Warning: Permanently added ..." notices say nothing about the failure
+ * and would break tsrun's one-line error.
+ */
+function sshSummary(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Warning: Permanently added/.test(l))
+    .join(' ');
+}
+
 /** SSH could not start the ranks of a host: unreachable, refused, authentication failed. */
 export class SshLaunchError extends UsageError {
   override name = 'SshLaunchError';
@@ -28,7 +40,7 @@ export class SshLaunchError extends UsageError {
     sshMessage: string,
   ) {
     super(
-      `cannot start ranks on host ${host} over SSH: ${sshMessage.trim() || 'ssh exited without a message'}` +
+      `cannot start ranks on host ${host} over SSH: ${sshSummary(sshMessage) || 'ssh exited without a message'}` +
         ' (check that `ssh -o BatchMode=yes ' +
         host +
         ' true` works; pass options with --ssh-opt)',

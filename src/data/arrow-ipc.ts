@@ -40,6 +40,16 @@ function columnToFloat64(path: string, name: string, data: Data): Float64Array {
   throw new ArrowInputError(`${path}: column ${name} has type ${data.type}; numeric columns only`);
 }
 
+/**
+ * apache-arrow reports a truncated or corrupt file with untyped errors (a TypeError on a null footer,
+ * "Expected to read N metadata bytes"); users get one typed line naming the file instead.
+ */
+function corrupt(path: string, err: unknown): ArrowInputError {
+  if (err instanceof ArrowInputError) return err;
+  const why = String((err as Error)?.message ?? err).split('\n')[0];
+  return new ArrowInputError(`${path}: not a readable Arrow IPC file, truncated or corrupt (${why})`);
+}
+
 /** Number of record batches and column names of an Arrow IPC file. */
 export async function inspectArrow(path: string): Promise<{ batches: number; names: string[] }> {
   const fh = await open(path, 'r');
@@ -48,6 +58,8 @@ export async function inspectArrow(path: string): Promise<{ batches: number; nam
     await reader.open();
     if (!reader.isFile()) throw new ArrowInputError(`${path}: not an Arrow IPC file (footer missing)`);
     return { batches: reader.numRecordBatches, names: reader.schema.fields.map((f) => f.name) };
+  } catch (err) {
+    throw corrupt(path, err);
   } finally {
     await fh.close();
   }
@@ -72,6 +84,8 @@ export async function* readArrowChunks(
       const columns = batch.data.children.map((d, c) => columnToFloat64(path, names[c], d));
       yield { columns, rows: batch.numRows };
     }
+  } catch (err) {
+    throw corrupt(path, err);
   } finally {
     await fh.close();
   }
