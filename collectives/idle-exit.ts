@@ -1,9 +1,13 @@
 /**
  * torchrun users rarely call destroy_process_group(), and Node cannot exit while ZeroMQ sockets poll.
- * This watcher notices when the program has nothing left to do — no collective or receive in flight and
- * no resource beyond those present when init() returned (stdio pipes) keeping the event loop alive — and
- * then destroys the process's groups, so a script that simply ends, ends (as it would without tsrun).
- * Set TSRUN_AUTO_DESTROY=0 to turn it off.
+ * This watcher notices when the program seems to have nothing left to do — no collective or receive in
+ * flight and no resource beyond those present when init() returned keeping the event loop alive.
+ *
+ * Native async work (sharp's decoding, other addons' thread-pool jobs) is invisible to that check, so
+ * "seems idle" can be wrong while such work runs; acting on it (a destroy, whose barrier the other ranks
+ * would see as a mismatched collective) broke a real training run. By default the watcher therefore only
+ * prints a one-time hint after 10 s; TSRUN_AUTO_DESTROY=1 makes it destroy the groups after 1 s instead,
+ * for scripts known to use no native async work.
  */
 let inFlight = 0;
 let baseline: Map<string, number> | undefined;
@@ -29,16 +33,27 @@ function idle(): boolean {
   return true;
 }
 
-/** Starts watching (once per process); `destroy` is called after two idle checks in a row. */
-export function watchForIdleExit(destroy: () => Promise<void>): void {
+const HINT_AFTER_CHECKS = 100;
+const DESTROY_AFTER_CHECKS = 10;
+
+/** Starts watching (once per process); see the module comment for what happens on idleness. */
+export function watchForIdleExit(destroy: () => Promise<void>, rank: number): void {
   if (timer || process.env.TSRUN_AUTO_DESTROY === '0') return;
+  const autoDestroy = process.env.TSRUN_AUTO_DESTROY === '1';
   baseline = counts();
   let idleChecks = 0;
+  let hinted = false;
   timer = setInterval(() => {
     idleChecks = idle() ? idleChecks + 1 : 0;
-    if (idleChecks >= 2) {
+    if (autoDestroy && idleChecks >= DESTROY_AFTER_CHECKS) {
       stopWatching();
       void destroy().catch(() => {});
+    } else if (!autoDestroy && !hinted && idleChecks >= HINT_AFTER_CHECKS) {
+      hinted = true;
+      process.stderr.write(
+        `tsrun: rank ${rank} looks finished but its process group is still open, which keeps the process ` +
+          'alive: end the script with `await pg.destroy()` (or set TSRUN_AUTO_DESTROY=1)\n',
+      );
     }
   }, 100);
   timer.unref();

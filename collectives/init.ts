@@ -42,7 +42,7 @@ function track(pg: ProcessGroup): ProcessGroup {
     liveWorlds.delete(pg);
     if (liveWorlds.size === 0) stopWatching();
   });
-  if (pg.size > 1) watchForIdleExit(destroyAll);
+  if (pg.size > 1) watchForIdleExit(destroyAll, pg.ranks[pg.rank]);
   return pg;
 }
 
