@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromArrays } from 'apache-arrow';
 import t from 'tap';
-import { connect, GetTimeoutError, PoolUsageError, RemoteError, WorkerLostError } from '../src/pool/index.js';
+import {
+  connect,
+  GetTimeoutError,
+  PoolUsageError,
+  RemoteError,
+  TaskTimeoutError,
+  WorkerLostError,
+} from '../src/pool/index.js';
 import type * as Tasks from './fixtures/pool/tasks.js';
 
 const TASKS = new URL('./fixtures/pool/tasks.ts', import.meta.url);
@@ -163,6 +170,8 @@ t.test('get timeout, wait', async (t) => {
   const w0 = await pool.wait([slow], { numReturns: 1, timeoutMs: 20 });
   t.equal(w0.ready.length, 0, 'wait returns at its timeout');
   t.equal((await pool.get(slow)).sq, 1);
+  const timed = pool.remote<typeof Tasks.sleepThen>(TASKS, 'sleepThen', { timeoutMs: 50 });
+  await t.rejects(pool.get(timed(300, 2)), TaskTimeoutError, 'remote({ timeoutMs }) rejects the ref in time');
 });
 
 t.test('bad calls say what is wrong', async (t) => {
