@@ -1,0 +1,69 @@
+// Pure pieces of the dashboard: /proc parsers, the log ring, the history ring, the access token.
+import t from 'tap';
+import { cookieValue, dashboardToken, isLoopback, sameToken } from '../src/dashboard/access-token.js';
+import { History } from '../src/dashboard/history.js';
+import { LogRing } from '../src/dashboard/log-ring.js';
+import {
+  hostCpuPercent,
+  parseHostCpu,
+  parseMeminfo,
+  parseProcStat,
+  readProc,
+} from '../src/dashboard/proc-stats.js';
+
+t.test('/proc parsers', async (t) => {
+  const a = parseHostCpu('cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n')!;
+  const b = parseHostCpu('cpu  200 0 200 800 100 0 0 0 0 0\n')!;
+  t.same(a, { busy: 200, total: 1000 });
+  t.equal(hostCpuPercent(a, b), (100 * 200) / 300);
+  t.equal(parseHostCpu('intr 1 2 3\n'), undefined);
+  t.same(parseMeminfo('MemTotal:  1000 kB\nMemFree: 10 kB\nMemAvailable:  250 kB\n'), {
+    memTotalBytes: 1024000,
+    memUsedBytes: 768000,
+  });
+  t.equal(parseMeminfo('MemTotal: 5 kB\n'), undefined);
+  // A command name with spaces and a ')' must not shift the fields.
+  const stat =
+    '42 (my (odd) name) S 1 42 42 0 -1 4194560 1 0 0 0 250 50 0 0 20 0 1 0 100 1000000 300 18446744073709551615';
+  t.same(parseProcStat(stat), { state: 'S', cpuSeconds: 3, rssBytes: 300 * 4096 });
+  t.equal(parseProcStat('garbage'), undefined);
+  const self = readProc(process.pid);
+  t.ok(self && self.rssBytes > 1e6 && self.state.length === 1, 'reads this process');
+  t.equal(readProc(2 ** 30), undefined, 'no such pid');
+});
+
+t.test('log ring keeps the last lines, joins split chunks', async (t) => {
+  const r = new LogRing(3);
+  r.push('a\nb');
+  r.push('c\nd\ne\npart');
+  t.same(r.tail(10), ['bc', 'd', 'e', 'part'], 'b and c joined across chunks; 3 lines plus the pending one');
+  t.same(r.tail(2), ['e', 'part']);
+  r.push('ial\n');
+  t.same(r.tail(3), ['d', 'e', 'partial']);
+  t.same(r.tail(1), ['partial']);
+});
+
+t.test('history keeps the newest samples in order', async (t) => {
+  const h = new History(3);
+  for (let i = 0; i < 5; i++)
+    h.push({ t: i, cpuPercent: 0, memUsedBytes: 0, tasksPerSec: 0, collectiveBytesPerSec: 0 });
+  t.same(
+    h.all().map((s) => s.t),
+    [2, 3, 4],
+  );
+  t.equal(h.length, 3);
+});
+
+t.test('access token', async (t) => {
+  const tok = dashboardToken('s'.repeat(64));
+  t.match(tok, /^[0-9a-f]{32}$/);
+  t.not(tok, dashboardToken('t'.repeat(64)), 'depends on the secret');
+  t.notOk(tok.includes('ssss'), 'does not carry the secret');
+  t.ok(sameToken(tok, tok));
+  t.notOk(sameToken(undefined, tok));
+  t.notOk(sameToken(`${tok}0`, tok));
+  t.equal(cookieValue('a=1; tsrun_dashboard=xyz; b=2', 'tsrun_dashboard'), 'xyz');
+  t.equal(cookieValue(undefined, 'x'), undefined);
+  t.ok(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('localhost'));
+  t.notOk(isLoopback('0.0.0.0') || isLoopback('10.0.0.2'));
+});
