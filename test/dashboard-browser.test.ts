@@ -32,44 +32,25 @@ t.test(
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(job.url);
 
-    await page.waitForFunction(
-      () =>
-        [...document.querySelectorAll('#ranks tbody tr')].filter((r) => r.textContent?.includes('worker'))
-          .length === 2,
-      undefined,
-      { timeout: 40_000 },
+    // Page-side checks are strings: they run in the browser, and the project's tsconfig has no DOM types.
+    const wait = (expr: string, timeout = 40_000) => page.waitForFunction(expr, undefined, { timeout });
+    await wait(
+      "[...document.querySelectorAll('#ranks tbody tr')].filter((r) => r.textContent.includes('worker')).length === 2",
     );
     t.equal(await page.locator('#ranks tbody tr').count(), 3, 'driver and two workers');
-    await page.waitForFunction(
-      () => /finished [1-9]/.test(document.getElementById('task-totals')?.textContent ?? ''),
-      undefined,
-      {
-        timeout: 40_000,
-      },
-    );
-    // The tasks chart has data once at least two samples with tasks finishing arrived over the event stream.
-    await page.waitForFunction(
-      () => {
-        const el = document.getElementById('chart-tasks');
-        return Number(el?.dataset.points) >= 3 && Number(el?.dataset.peak) > 0;
-      },
-      undefined,
-      { timeout: 40_000 },
+    await wait("/finished [1-9]/.test(document.getElementById('task-totals').textContent)");
+    // The tasks chart has data once samples with tasks finishing arrived over the event stream.
+    await wait(
+      "Number(document.getElementById('chart-tasks').dataset.points) >= 3 && " +
+        "Number(document.getElementById('chart-tasks').dataset.peak) > 0",
     );
     t.equal(await page.locator('.chart canvas').count(), 4, 'four charts drawn');
     t.match(await page.locator('#conn').textContent(), /live/);
     t.match(await page.locator('#tasks').textContent(), /tasks\.ts#spin/);
-    await page.waitForFunction(
-      () => (document.getElementById('log')?.textContent ?? '').includes('round'),
-      undefined,
-      {
-        timeout: 20_000,
-      },
-    );
+    await wait("document.getElementById('log').textContent.includes('round')", 20_000);
     const noScroll = await page.evaluate(
-      () =>
-        document.documentElement.scrollHeight <= window.innerHeight + 1 &&
-        document.getElementById('log')!.getBoundingClientRect().top < window.innerHeight,
+      'document.documentElement.scrollHeight <= window.innerHeight + 1 && ' +
+        "document.getElementById('log').getBoundingClientRect().top < window.innerHeight",
     );
     t.ok(noScroll, 'fits a 1366x768 laptop screen without scrolling');
     const shot = join(outDir, 'dashboard.png');
