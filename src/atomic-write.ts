@@ -6,13 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** Atomically replace `path` with `data`; the parent directory is created when missing. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Atomically replace `path` with `data`; the parent directory is created when missing. `mode` applies
+ * from the temp file's creation (0o600 for secrets: no moment where others could read it).
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o666): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   // The temp file sits in the same directory: rename(2) is only atomic within one filesystem.
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();

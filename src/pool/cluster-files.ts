@@ -2,10 +2,11 @@
  * Files of a persistent cluster on the head's host: the secret (mode 0600, only this user can read it)
  * and head.json (address and pid). TSRUN_CLUSTER_DIR moves them (tests use a private directory).
  */
-import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
+import { PoolConnectError } from './errors.js';
 
 export interface HeadInfo {
   address: string;
@@ -26,14 +27,28 @@ export async function writeClusterFiles(secret: string, info: HeadInfo): Promise
   const dir = clusterDir();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  await writeFileAtomic(secretPath(), `${secret}\n`);
+  await writeFileAtomic(secretPath(), `${secret}\n`, 0o600);
   chmodSync(secretPath(), 0o600);
   await writeFileAtomic(path.join(dir, 'head.json'), `${JSON.stringify(info)}\n`);
 }
 
+/** The cluster secret, or undefined without a file; refused when other users could read it (as ssh does). */
 export function readSecretFile(): string | undefined {
+  const file = secretPath();
+  let mode: number;
   try {
-    return readFileSync(secretPath(), 'utf8').trim() || undefined;
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new PoolConnectError(
+      `cluster secret ${file} is readable by other users (mode ${mode.toString(8).padStart(4, '0')}); ` +
+        `run chmod 600 ${file}, or give the secret with TSRUN_POOL_SECRET`,
+    );
+  }
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
   } catch {
     return undefined;
   }
