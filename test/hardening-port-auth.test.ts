@@ -73,6 +73,8 @@ async function attack(endpoint: string): Promise<number> {
   return answers;
 }
 
+const wildcard = (eps: { endpoint: string }[]) => eps.filter((e) => e.endpoint.startsWith('tcp://0.0.0.0:'));
+
 interface Line {
   rank: number;
   ready?: boolean;
@@ -88,6 +90,7 @@ async function attackRunningJob(t: Tap, what: string, args: string[], readyRanks
   await Promise.all(readyRanks.map((r) => run.waitFor(new RegExp(`"rank":${r},"ready":true`), 60_000)));
   const endpoints = listeningEndpoints(processesWithEnv('HARDEN_RUN', runId));
   t.ok(endpoints.length > 0, `${what}: found ${endpoints.length} listening sockets`);
+  t.same(wildcard(endpoints), [], `${what}: nothing listens on every interface`);
   t.comment(`${what}: ${endpoints.map((e) => e.endpoint).join(' ')}`);
   const answers = await Promise.all(endpoints.map((e) => attack(e.endpoint)));
   for (const [i, e] of endpoints.entries()) t.equal(answers[i], 0, `${what}: no answer from ${e.endpoint}`);
@@ -128,6 +131,11 @@ t.test('SPMD job, two per-node agents on loopback (TCP rendezvous)', async (t) =
     `the rendezvous port ${port} is among the ${endpoints.length} attacked sockets`,
   );
   t.comment(endpoints.map((e) => e.endpoint).join(' '));
+  t.same(
+    wildcard(endpoints),
+    [],
+    'nothing listens on every interface (binds to the one reaching the master)',
+  );
   const answers = await Promise.all(endpoints.map((e) => attack(e.endpoint)));
   for (const [i, e] of endpoints.entries()) t.equal(answers[i], 0, `no answer from ${e.endpoint}`);
   writeFileSync(stop, '');
