@@ -39,8 +39,8 @@ export interface RunOptions {
  */
 const PROFILES = {
   start: {
-    sizes: 'test',
-    epochs: 2,
+    sizes: 'test,40mb',
+    epochs: 3,
     imageSize: 64,
     cellTimeoutSec: 300,
     peers: 'auto' as PeersMode,
