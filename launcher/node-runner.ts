@@ -47,10 +47,26 @@ export function rankFailed(e: RankExit): boolean {
   return e.code !== 0 || e.signal !== null;
 }
 
+/**
+ * When a rank is SIGKILLed, its peers fail with PeerLostError within milliseconds, and libuv reaps
+ * children in its own list order, not in order of death: the peer's `exit code 1` can be seen first.
+ * A death by a signal tsrun did not send yet (tsrun sends SIGTERM first, SIGKILL only after the grace
+ * period), seen just after, is the real root cause.
+ */
+function betterRootCause(e: RankExit, first: RankExit, sinceFirstMs: number, killGraceMs: number): boolean {
+  return (
+    first.signal === null &&
+    e.signal !== null &&
+    e.signal !== 'SIGTERM' &&
+    sinceFirstMs < Math.min(250, killGraceMs)
+  );
+}
+
 export class NodeRun {
   readonly job: LocalJob;
   readonly done: Promise<NodeResult>;
   private failure?: RankExit;
+  private failureAt = 0;
   private stoppedBy?: string;
 
   constructor(
@@ -90,9 +106,13 @@ export class NodeRun {
     });
     this.job.onRankExit((e) => {
       this.onRankExit?.(e);
-      if (rankFailed(e) && !this.failure && !this.stoppedBy) {
+      if (!rankFailed(e) || this.stoppedBy) return;
+      if (!this.failure) {
         this.failure = e;
+        this.failureAt = Date.now();
         void this.job.stop();
+      } else if (betterRootCause(e, this.failure, Date.now() - this.failureAt, plan.killGraceMs)) {
+        this.failure = e;
       }
     });
     this.done = this.job.exited.then(async (exits) => {
