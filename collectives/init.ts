@@ -18,6 +18,11 @@ export interface InitOptions {
   rendezvousTimeoutMs?: number;
   /** CURVE-encrypt rank-to-rank data (default: TSRUN_ENCRYPT=1). The control plane is always encrypted. */
   encrypt?: boolean;
+  /**
+   * Address to bind this rank's TCP endpoints (and, on rank 0, the rendezvous store) to. Default:
+   * TSRUN_BIND_ADDR, else the local address of the interface that reaches MASTER_ADDR.
+   */
+  bindAddress?: string;
   /** Environment to read instead of process.env (tests). */
   env?: Record<string, string | undefined>;
 }
@@ -69,7 +74,10 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
     );
   }
   const keys = deriveJobKeys(env.secret);
-  const bindAddress = await localAddressReaching(env.masterAddr, env.masterPort);
+  const bindAddress =
+    opts.bindAddress ||
+    (opts.env ?? process.env).TSRUN_BIND_ADDR ||
+    (await localAddressReaching(env.masterAddr, env.masterPort));
   const server = env.rank === 0 ? await StoreServer.serve(bindAddress, env.masterPort, keys) : undefined;
   const store = StoreClient.connect(env.masterAddr, env.masterPort, keys);
   let mesh: PeerMesh | undefined;

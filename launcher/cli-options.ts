@@ -176,6 +176,11 @@ export function buildParser(argv: string[]) {
         describe:
           'address the dashboard binds (default 127.0.0.1); off loopback the printed URL carries a token derived from the job secret',
       },
+      bind: {
+        type: 'string',
+        describe:
+          'address the ranks bind their TCP endpoints to (rank 0 also the rendezvous); default: the interface that reaches the master; 0.0.0.0 = every interface (sets TSRUN_BIND_ADDR)',
+      },
       'tag-output': {
         alias: 'tag_output',
         type: 'boolean',
@@ -264,7 +269,7 @@ export function parseCli(argv: string[]): CliOptions | undefined {
     remoteNode: a.remoteNode as string | undefined,
     tagOutput: Boolean(a.tagOutput),
     logDir: a.logDir as string | undefined,
-    env: parseExports(toArray(a.x)),
+    env: { ...parseExports(toArray(a.x)), ...(a.bind ? { TSRUN_BIND_ADDR: String(a.bind) } : {}) },
     maxRestarts: intFlag('max-restarts', a.maxRestarts, 0)!,
     killGraceMs: intFlag('kill-grace-ms', a.killGraceMs, 0)!,
     pool: Boolean(a.pool),

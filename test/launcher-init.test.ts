@@ -24,6 +24,19 @@ await pg.allReduce(x);
 console.log(JSON.stringify({ rank: pg.rank, size: pg.size, sum: x[0], pid: process.pid }));
 await pg.destroy();
 `,
+    'listeners.mts': `import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { init } from '${index}';
+const pg = await init({ timeoutMs: 30000 });
+const x = new Float64Array([pg.rank + 1]);
+await pg.allReduce(x);
+// The IPv4 addresses this process listens on (its own sockets only).
+const mine = new Set(readdirSync('/proc/self/fd').map((f) => { try { return readlinkSync('/proc/self/fd/' + f); } catch { return ''; } }));
+const addrs = readFileSync('/proc/net/tcp', 'utf8').trim().split('\\n').slice(1).map((l) => l.trim().split(/\\s+/))
+  .filter((c) => c[3] === '0A' && mine.has('socket:[' + c[9] + ']'))
+  .map((c) => c[1].split(':')[0].match(/../g).reverse().map((h) => parseInt(h, 16)).join('.'));
+console.log(JSON.stringify({ rank: pg.rank, sum: x[0], listen: [...new Set(addrs)] }));
+await pg.destroy();
+`,
     'forever.mts': `import { init } from '${index}';
 const pg = await init({ timeoutMs: 30000 });
 console.log(JSON.stringify({ rank: pg.rank, pid: process.pid }));
@@ -75,6 +88,35 @@ for (;;) await pg.allReduce(x);
       [3, 3],
     );
   });
+
+  t.test(
+    '--bind chooses the address ranks listen on (default: the interface that reaches the master)',
+    async (t) => {
+      const port = await freePort();
+      const common = [
+        '--nnodes',
+        '2',
+        '--nproc-per-node',
+        '1',
+        '--master-addr',
+        '127.0.0.1',
+        '--master-port',
+        String(port),
+      ];
+      const env = { TSRUN_JOB_SECRET: newJobSecret() };
+      const [a, b] = await Promise.all([
+        runTsrun([...common, '--node-rank', '0', progs.path('listeners.mts')], env),
+        runTsrun([...common, '--node-rank', '1', '--bind', '127.0.0.2', progs.path('listeners.mts')], env),
+      ]);
+      t.equal(a.code, 0, a.stderr);
+      t.equal(b.code, 0, b.stderr);
+      const r0 = JSON.parse(a.stdout.trim().split('\n').pop() ?? '{}');
+      const r1 = JSON.parse(b.stdout.trim().split('\n').pop() ?? '{}');
+      t.same([r0.sum, r1.sum], [3, 3], 'the job works with a chosen bind address');
+      t.same(r0.listen, ['127.0.0.1'], 'rank 0 listens only on the interface that reaches the master');
+      t.same(r1.listen, ['127.0.0.2'], 'rank 1 listens only where --bind said');
+    },
+  );
 
   for (const style of ['mpirun', 'srun'] as const) {
     t.test(`started as ${style} starts it`, async (t) => {

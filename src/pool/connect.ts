@@ -5,7 +5,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import { newJobSecret } from '../../launcher/local-spawner.js';
-import { hostIdentity, localAddressReaching, privateIpcDir } from '../transport/host-identity.js';
+import { bindAddressFor, hostIdentity, privateIpcDir } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { readHeadInfo, readSecretFile, secretPath } from './cluster-files.js';
 import { PoolConnectError, PoolUsageError } from './errors.js';
@@ -65,7 +65,7 @@ async function openDriver(
   const bindAddress =
     headHost === '127.0.0.1' || headHost === 'localhost'
       ? '127.0.0.1'
-      : await localAddressReaching(headHost.replace(/^\[|\]$/g, ''));
+      : await bindAddressFor(headHost.replace(/^\[|\]$/g, ''));
   const server = await ObjectServer.start({
     keys,
     bindAddress,

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readRankEnvironment } from '../env.js';
-import { localAddressReaching } from '../transport/host-identity.js';
+import { bindAddressFor } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { registerOwnedHead } from './connect.js';
 import { PoolConnectError } from './errors.js';
@@ -15,7 +15,7 @@ import { Head } from './head.js';
 import { NodeAgent } from './node-agent.js';
 
 async function driverRank(script: string, env: ReturnType<typeof readRankEnvironment>): Promise<void> {
-  const bind = await localAddressReaching(env.masterAddr, env.masterPort);
+  const bind = await bindAddressFor(env.masterAddr, env.masterPort);
   const head = await Head.start(deriveJobKeys(env.secret), bind, env.masterPort);
   // A one-rank job still needs a worker: run it under rank 0.
   const agent =

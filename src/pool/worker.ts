@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
 import { init } from '../../collectives/init.js';
 import { freePort } from '../../launcher/local-spawner.js';
-import { hostIdentity, localAddressReaching, privateIpcDir } from '../transport/host-identity.js';
+import { bindAddressFor, hostIdentity, privateIpcDir } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { decodePayload, encodePayload } from '../wire/index.js';
 import { HeadLink } from './head-link.js';
@@ -328,7 +328,7 @@ async function main(): Promise<void> {
   const keys = deriveJobKeys(secret);
   const host = hostIdentity();
   const headHost = new URL(endpoint.replace(/^tcp:/, 'http:')).hostname || '127.0.0.1';
-  const bindAddress = endpoint.startsWith('ipc://') ? '127.0.0.1' : await localAddressReaching(headHost);
+  const bindAddress = endpoint.startsWith('ipc://') ? '127.0.0.1' : await bindAddressFor(headHost);
   const server = await ObjectServer.start({
     keys,
     bindAddress,

@@ -63,3 +63,12 @@ export function localAddressReaching(target: string, port = 9): Promise<string> 
     }
   });
 }
+
+/**
+ * Where this process binds its TCP endpoints: TSRUN_BIND_ADDR (`tsrun --bind`) when set, else the
+ * interface that reaches `target`.
+ */
+export function bindAddressFor(target: string, port?: number): Promise<string> {
+  const chosen = process.env.TSRUN_BIND_ADDR;
+  return chosen ? Promise.resolve(chosen) : localAddressReaching(target, port);
+}
