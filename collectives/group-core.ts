@@ -27,6 +27,8 @@ const OP_ACK = 1;
 /** Heartbeat-kind ops of the timeout diagnosis: "how far are you?" and its answer. */
 const OP_STATUS_QUERY = 2;
 const OP_STATUS_REPLY = 3;
+/** How long a lost connection waits for an Abort that may explain it (see peerLost). */
+const PEER_LOSS_GRACE_MS = 100;
 /** How long a timed-out call waits for the other ranks to say how far they are. */
 const DIAGNOSIS_MS = 1000;
 /** Steps of distinct phases of one call (e.g. a length exchange, then the data) never collide. */
@@ -296,8 +298,10 @@ export class GroupCore implements GroupEndpoint {
 
   peerLost(rank: number, reason: string): void {
     if (this.destroyed || !this.groupOf.has(rank)) return;
-    // Tell the others: a rank that exits after this failure must not be mistaken for the lost one.
-    this.breakGroup(new PeerLostError(rank, reason), true);
+    // A rank that exits because the group already failed (an Abort we have not read yet) closes its
+    // connections at the same moment; the short grace lets that Abort, which names the real cause, win.
+    // Then tell the others, so a rank exiting after this failure is not mistaken for the lost one.
+    setTimeout(() => this.breakGroup(new PeerLostError(rank, reason), true), PEER_LOSS_GRACE_MS).unref();
   }
 
   private readonly statusReplies = new Map<number, Map<number, number>>();
