@@ -8,31 +8,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { connect, HeadLostError, PoolConnectError } from '../src/pool/index.js';
 import type * as Tasks from './fixtures/pool/tasks.js';
+import { runTsrun as tsrun } from './helpers/ssh-tsrun.js';
 
-const TSRUN = new URL('../bin/tsrun.js', import.meta.url).pathname;
 const DRIVER = new URL('./fixtures/pool/driver.ts', import.meta.url).pathname;
 const TASKS = new URL('./fixtures/pool/tasks.ts', import.meta.url);
-
-function tsrun(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [TSRUN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 t.test('persistent cluster: head, two nodes joining over loopback, drivers, stop', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-cluster-'));

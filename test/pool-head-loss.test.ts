@@ -5,30 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { runTsrun as tsrun } from './helpers/ssh-tsrun.js';
 
-const TSRUN = new URL('../bin/tsrun.js', import.meta.url).pathname;
 const LOST_HEAD_DRIVER = new URL('./fixtures/pool/lost-head-driver.ts', import.meta.url).pathname;
-
-function tsrun(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [TSRUN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 t.test('a head killed with SIGKILL: pending refs reject with HeadLostError, nothing hangs', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-cluster-'));

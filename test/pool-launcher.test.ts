@@ -1,34 +1,12 @@
 // `tsrun --pool` through the real CLI: rank 0 runs the driver against its own head, the other ranks
 // serve as workers; a failing driver fails the job. And `tsrun cluster` usage errors.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { runTsrun as tsrun } from './helpers/ssh-tsrun.js';
 
-const TSRUN = new URL('../bin/tsrun.js', import.meta.url).pathname;
 const DRIVER = new URL('./fixtures/pool/driver.ts', import.meta.url).pathname;
-
-function tsrun(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [TSRUN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 t.test('tsrun --pool: rank 0 drives, the other ranks are workers', async (t) => {
   const r = await tsrun(['--pool', '--nproc-per-node', '3', DRIVER, '--size', '7'], {
