@@ -64,23 +64,19 @@ for (;;) await pg.allReduce(x);
     );
   });
 
-  t.test('two per-node agents on loopback: allReduce across them', async (t) => {
-    const port = await freePort();
-    const common = [
-      '--nnodes',
-      '2',
-      '--nproc-per-node',
-      '1',
-      '--master-addr',
-      '127.0.0.1',
-      '--master-port',
-      String(port),
-    ];
+  /** Two per-node agents on loopback forming one 2-rank job; `node1Args` go to node 1's tsrun only. */
+  const twoAgents = async (script: string, node1Args: string[] = []) => {
+    const common = ['--nnodes', '2', '--nproc-per-node', '1', '--master-addr', '127.0.0.1'];
+    const port = String(await freePort());
     const env = { TSRUN_JOB_SECRET: newJobSecret() };
-    const [a, b] = await Promise.all([
-      runTsrun([...common, '--node-rank', '0', progs.path('sum.mts')], env),
-      runTsrun([...common, '--node-rank', '1', progs.path('sum.mts')], env),
+    return Promise.all([
+      runTsrun([...common, '--master-port', port, '--node-rank', '0', script], env),
+      runTsrun([...common, '--master-port', port, '--node-rank', '1', ...node1Args, script], env),
     ]);
+  };
+
+  t.test('two per-node agents on loopback: allReduce across them', async (t) => {
+    const [a, b] = await twoAgents(progs.path('sum.mts'));
     t.equal(a.code, 0, a.stderr);
     t.equal(b.code, 0, b.stderr);
     t.same(
@@ -92,22 +88,7 @@ for (;;) await pg.allReduce(x);
   t.test(
     '--bind chooses the address ranks listen on (default: the interface that reaches the master)',
     async (t) => {
-      const port = await freePort();
-      const common = [
-        '--nnodes',
-        '2',
-        '--nproc-per-node',
-        '1',
-        '--master-addr',
-        '127.0.0.1',
-        '--master-port',
-        String(port),
-      ];
-      const env = { TSRUN_JOB_SECRET: newJobSecret() };
-      const [a, b] = await Promise.all([
-        runTsrun([...common, '--node-rank', '0', progs.path('listeners.mts')], env),
-        runTsrun([...common, '--node-rank', '1', '--bind', '127.0.0.2', progs.path('listeners.mts')], env),
-      ]);
+      const [a, b] = await twoAgents(progs.path('listeners.mts'), ['--bind', '127.0.0.2']);
       t.equal(a.code, 0, a.stderr);
       t.equal(b.code, 0, b.stderr);
       const r0 = JSON.parse(a.stdout.trim().split('\n').pop() ?? '{}');
