@@ -166,7 +166,11 @@ export class GroupCore implements GroupEndpoint {
     });
   }
 
-  private recvFrom(call: CallState, peer: number, step: number): Promise<Uint8Array> {
+  /**
+   * The message `peer` sent with `step` in this call: from the inbox, or when it arrives. With `dst`, a
+   * large message that has not started arriving is assembled straight into it (see destinationFor).
+   */
+  private recvFrom(call: CallState, peer: number, step: number, dst?: Uint8Array): Promise<Uint8Array> {
     const key = `${call.seq}:${peer}:${step}`;
     const got = this.inbox.get(key);
     if (got) {
@@ -175,23 +179,12 @@ export class GroupCore implements GroupEndpoint {
     }
     call.startWait(peer);
     return new Promise((resolve) => {
-      this.waiters.set(key, { resolve, call, peer });
+      this.waiters.set(key, { resolve, call, peer, dst });
     });
   }
 
   private async recvInto(call: CallState, peer: number, step: number, dst: Uint8Array): Promise<void> {
-    const key = `${call.seq}:${peer}:${step}`;
-    const got = this.inbox.get(key);
-    let payload: Uint8Array;
-    if (got) {
-      this.inbox.delete(key);
-      payload = got;
-    } else {
-      call.startWait(peer);
-      payload = await new Promise<Uint8Array>((resolve) => {
-        this.waiters.set(key, { resolve, call, peer, dst });
-      });
-    }
+    const payload = await this.recvFrom(call, peer, step, dst);
     if (payload === dst) return;
     if (payload.byteLength !== dst.byteLength) {
       throw new CollectiveMismatchError(

@@ -3,7 +3,7 @@
  * destroys any process group the function left open (so its last messages are delivered), and reports
  * the return value or the error to the harness over the IPC channel.
  */
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import { destroyAll } from '../../collectives/init.js';
 
 interface Job {
@@ -24,7 +24,6 @@ function report(msg: object): Promise<void> {
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.env.TSRUN_TESTING_JOB ?? '{}') as Job;
-  const { deserialize } = await import('node:v8');
   const args = deserialize(Buffer.from(job.args, 'base64')) as unknown[];
   let exitCode = 0;
   try {
