@@ -2,19 +2,35 @@
  * What the SSH launcher and the per-host agent say to each other. Launcher → agent: one JSON line on the
  * agent's stdin (the job secret and -x variables travel here, never on a command line `ps` shows); then
  * stdin stays open, and its end means "stop the job". Agent → launcher: control lines on stderr, each
- * `CTL_MARK <json>`, mixed with the ranks' own stderr, which the launcher passes through.
+ * `CTL_MARK <json>`, mixed with the ranks' own stderr, which the launcher passes through. With a dashboard,
+ * a `dash` line a second carries the host's sample, its ranks' reports and their new output lines.
  */
+import type { NodeInfo, RankInfo, RankReport } from '../src/dashboard/state-types.js';
+
 export const CTL_MARK = '@@tsrun-ctl@@ ';
 
 export interface AgentHello {
   jobSecret: string;
   env: Record<string, string>;
   restartCount: number;
+  /** The launcher serves a dashboard: run ranks with the reporter and relay `dash` events. */
+  dashboard?: { pool: boolean; host: string };
+}
+
+/** One host's part of the dashboard, sent once a second by its agent. */
+export interface DashEvent {
+  ev: 'dash';
+  node: NodeInfo;
+  ranks: RankInfo[];
+  reports: Record<number, RankReport>;
+  /** New output lines per rank since the previous event. */
+  logs: Record<number, string[]>;
 }
 
 export type AgentEvent =
   | { ev: 'started'; masterPort: number; pids: number[] }
-  | { ev: 'exit'; rank: number; code: number | null; signal: string | null; stderrTail: string[] };
+  | { ev: 'exit'; rank: number; code: number | null; signal: string | null; stderrTail: string[] }
+  | DashEvent;
 
 export function encodeEvent(e: AgentEvent): string {
   return CTL_MARK + JSON.stringify(e) + '\n';

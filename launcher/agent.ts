@@ -5,6 +5,8 @@
  * lost launcher never leaves ranks behind on a remote host.
  */
 import { createInterface } from 'node:readline';
+import { AgentRelay } from '../src/dashboard/agent-relay.js';
+import { RANK_REPORTING } from '../src/dashboard/job-dashboard.js';
 import { type AgentHello, encodeEvent } from './agent-protocol.js';
 import type { CliOptions } from './cli-options.js';
 import { UsageError } from './errors.js';
@@ -47,6 +49,8 @@ export async function runAgent(o: CliOptions): Promise<number> {
   }
   const { hello, stdinClosed } = await readHello();
   const masterPort = o.masterPort === 0 ? await freePort('0.0.0.0') : o.masterPort;
+  const dash = hello.dashboard;
+  const relay = dash && new AgentRelay(dash, (e) => process.stderr.write(encodeEvent(e)));
   const run = new NodeRun(
     {
       script: o.script,
@@ -59,12 +63,17 @@ export async function runAgent(o: CliOptions): Promise<number> {
       masterPort,
       jobSecret: hello.jobSecret,
       restartCount: hello.restartCount,
-      extraEnv: hello.env,
+      extraEnv: dash ? { ...hello.env, ...RANK_REPORTING.rankEnv } : hello.env,
+      ...(dash && { preload: RANK_REPORTING.preload, ipc: true }),
       tagOutput: o.tagOutput,
       logDir: o.logDir,
       killGraceMs: o.killGraceMs,
     },
     (e) => process.stderr.write(encodeEvent({ ev: 'exit', ...e })),
+  );
+  relay?.track(
+    run.job,
+    run.job.procs.map((_, i) => o.rankOffset! + i),
   );
   process.stderr.write(
     encodeEvent({ ev: 'started', masterPort, pids: run.job.procs.map((p) => p.pid ?? -1) }),
@@ -76,6 +85,7 @@ export async function runAgent(o: CliOptions): Promise<number> {
   });
   void stdinClosed.then(() => run.stop('the launcher closed the connection'));
   const result = await run.done;
+  relay?.finish();
   dispose();
   process.stdin.destroy();
   if (stopSignal) return signalExitStatus(stopSignal);

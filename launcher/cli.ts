@@ -22,9 +22,6 @@ export async function main(argv: string[]): Promise<number> {
     if (o.cluster) return await runClusterCommand(o.cluster);
     if (o.agent) return await runAgent(o);
     const ssh = o.hostfile !== undefined || o.hosts !== undefined;
-    if (ssh && o.dashboardPort !== undefined) {
-      throw new UsageError('--dashboard-port is not available with --hostfile/--hosts yet; run it per node');
-    }
     // Remote ranks may run elsewhere (--remote-cwd); only a local path can be checked here.
     if (!(ssh && o.remoteCwd) && !existsSync(resolve(o.script))) {
       throw new UsageError(`script not found: ${o.script} (looked in ${process.cwd()})`);

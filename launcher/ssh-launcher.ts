@@ -6,6 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { DashboardPortError } from '../src/dashboard/errors.js';
+import { HostsMonitor } from '../src/dashboard/hosts-monitor.js';
+import { serveDashboard } from '../src/dashboard/job-dashboard.js';
 import type { AgentEvent } from './agent-protocol.js';
 import type { CliOptions } from './cli-options.js';
 import { SshLaunchError, UsageError } from './errors.js';
@@ -44,6 +47,7 @@ export async function runSshMode(o: CliOptions): Promise<number> {
     );
   }
   const jobSecret = randomBytes(32).toString('hex');
+  const monitor = o.dashboardPort === undefined ? undefined : await openHostsDashboard(o, plan, jobSecret);
   const cwd = o.remoteCwd ?? process.cwd();
   const common = {
     cwd,
@@ -68,7 +72,11 @@ export async function runSshMode(o: CliOptions): Promise<number> {
   const runAttempt = async (restartCount: number): Promise<Attempt> => {
     const attempt: Attempt = { agents: [] };
     current = attempt;
-    const onEvent = (host: string) => (e: AgentEvent) => {
+    const onEvent = (i: number) => (e: AgentEvent) => {
+      const host = plan[i].host;
+      if (e.ev === 'dash') monitor?.dash(i, e);
+      else if (e.ev === 'started') monitor?.started(i, plan[i].rankOffset, e.pids);
+      else monitor?.exited(e);
       if (e.ev === 'exit' && (e.code !== 0 || e.signal !== null) && !attempt.failure && !stopSignal) {
         attempt.failure = { host, rank: e.rank, code: e.code, signal: e.signal, stderrTail: e.stderrTail };
         stopAll();
@@ -104,10 +112,20 @@ export async function runSshMode(o: CliOptions): Promise<number> {
         resolveStarted = r;
       });
       const agent = new HostAgent(
-        { ...common, host: h.host, agentArgs, hello: { jobSecret, env: o.env, restartCount } },
+        {
+          ...common,
+          host: h.host,
+          agentArgs,
+          hello: {
+            jobSecret,
+            env: o.env,
+            restartCount,
+            ...(monitor && { dashboard: { pool: o.pool, host: h.host } }),
+          },
+        },
         (e) => {
           if (e.ev === 'started') resolveStarted(e.masterPort);
-          onEvent(h.host)(e);
+          onEvent(i)(e);
         },
       );
       attempt.agents.push(agent);
@@ -167,5 +185,24 @@ export async function runSshMode(o: CliOptions): Promise<number> {
     }
   } finally {
     dispose();
+    monitor?.stop();
   }
+}
+
+/** The dashboard of every host's ranks, fed by the agents' control lines; a bad port is exit 2. */
+async function openHostsDashboard(o: CliOptions, plan: { host: string }[], secret: string) {
+  const monitor = new HostsMonitor(plan.map((h) => h.host));
+  try {
+    await serveDashboard(monitor, {
+      port: o.dashboardPort!,
+      host: o.dashboardHost,
+      secret,
+      title: `${o.pool ? '--pool' : 'SPMD'} job on ${plan.length} hosts`,
+    });
+  } catch (e) {
+    if (e instanceof DashboardPortError) throw new UsageError(e.message);
+    throw e;
+  }
+  monitor.start();
+  return monitor;
 }

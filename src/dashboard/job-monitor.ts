@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { History } from './history.js';
 import { HostSampler } from './host-sampler.js';
 import { LogRing } from './log-ring.js';
+import { emptyTasks, RateTracker, sumReports } from './state-summary.js';
 import type {
   DashboardState,
   HistorySample,
@@ -17,7 +18,6 @@ import type {
   RankReport,
 } from './state-types.js';
 import { isRankReport } from './state-types.js';
-import type { TaskTotals } from './task-counters.js';
 
 export const SAMPLE_EVERY_MS = 1000;
 
@@ -42,28 +42,30 @@ export interface TrackedJob {
   onRankExit(cb: (e: RankExitInfo) => void): void;
 }
 
-export function emptyTasks(): TaskTotals {
-  return { queued: 0, running: 0, finished: 0, failed: 0, byFunction: {} };
-}
+export { emptyTasks };
+
+/** Lines of one rank relayed per second at most (SSH agents); a flood keeps its newest lines. */
+const RELAY_LINES = 500;
 
 export class JobMonitor {
-  readonly host = hostname();
   private readonly ranks = new Map<number, RankRec>();
   private readonly sampler = new HostSampler();
   private readonly history = new History();
   private readonly listeners = new Set<(s: DashboardState, h: HistorySample) => void>();
-  private node: NodeInfo = {
-    host: this.host,
-    cpuPercent: 0,
-    memUsedBytes: 0,
-    memTotalBytes: 0,
-    processes: [],
-  };
+  private node: NodeInfo;
   private timer?: NodeJS.Timeout;
-  private prevTotals?: { at: number; tasks: number; bytes: number };
+  private readonly rates = new RateTracker();
 
-  /** pool: rank 0 is the driver (and serves the head), the other ranks are workers. */
-  constructor(private readonly pool: boolean) {}
+  /**
+   * pool: rank 0 is the driver (and serves the head), the other ranks are workers. host: the name shown
+   * for this host (an SSH agent uses the hostfile's name, since namespaces share one hostname).
+   */
+  constructor(
+    private readonly pool: boolean,
+    readonly host = hostname(),
+  ) {
+    this.node = { host, cpuPercent: 0, memUsedBytes: 0, memTotalBytes: 0, processes: [] };
+  }
 
   /** Follows one attempt's ranks; `ranks[i]` is the global rank of `job.procs[i]`. */
   track(job: TrackedJob, ranks: number[]): void {
@@ -140,18 +142,7 @@ export class JobMonitor {
       })),
     };
     const s = this.state();
-    const at = performance.now() / 1000;
-    const doneTasks = s.tasks.finished + s.tasks.failed;
-    const prev = this.prevTotals;
-    const dt = prev ? at - prev.at : 0;
-    const h: HistorySample = {
-      t: Date.now() / 1000,
-      cpuPercent: host.cpuPercent,
-      memUsedBytes: host.memUsedBytes,
-      tasksPerSec: prev && dt > 0 ? Math.max(0, doneTasks - prev.tasks) / dt : 0,
-      collectiveBytesPerSec: prev && dt > 0 ? Math.max(0, s.collectives.bytes - prev.bytes) / dt : 0,
-    };
-    this.prevTotals = { at, tasks: doneTasks, bytes: s.collectives.bytes };
+    const h = this.rates.point(s);
     this.history.push(h);
     for (const cb of this.listeners) cb(s, h);
   }
@@ -166,17 +157,7 @@ export class JobMonitor {
 
   state(): DashboardState {
     const ranks = [...this.ranks.values()].sort((a, b) => a.info.rank - b.info.rank);
-    const collectives = { ops: 0, bytes: 0, secondsInCollectives: 0 };
-    let tasks = emptyTasks();
-    for (const r of ranks) {
-      const c = r.report?.collectives;
-      if (c) {
-        collectives.ops += c.ops;
-        collectives.bytes += c.bytes;
-        collectives.secondsInCollectives += c.secondsInCollectives;
-      }
-      if (r.report?.tasks) tasks = r.report.tasks;
-    }
+    const { tasks, collectives } = sumReports(ranks.map((r) => r.report));
     const processes = this.node.processes.map((p) => {
       const r = this.ranks.get(p.rank ?? -1);
       return r ? { ...p, state: r.info.state } : p;
@@ -195,5 +176,24 @@ export class JobMonitor {
 
   logs(rank: number, tail: number): string[] | undefined {
     return this.ranks.get(rank)?.logs.tail(tail);
+  }
+
+  /** Each rank's latest report, for an SSH agent to relay. */
+  reports(): Record<number, RankReport> {
+    const out: Record<number, RankReport> = {};
+    for (const [rank, r] of this.ranks) if (r.report) out[rank] = r.report;
+    return out;
+  }
+
+  /** Each rank's lines since the last call (an SSH agent relays them; `final` also ends partial lines). */
+  drainLogs(final = false): Record<number, string[]> {
+    const out: Record<number, string[]> = {};
+    for (const [rank, r] of this.ranks) {
+      if (final) r.logs.flushPartial();
+      const { lines, skipped } = r.logs.drainNew(RELAY_LINES);
+      if (skipped > 0) lines.unshift(`[tsrun dashboard: ${skipped} lines of rank ${rank} not relayed]`);
+      if (lines.length > 0) out[rank] = lines;
+    }
+    return out;
   }
 }

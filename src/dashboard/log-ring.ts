@@ -14,6 +14,8 @@ export class LogRing {
   private readonly lines: string[] = [];
   private next = 0;
   private partial = '';
+  /** Complete lines added since the last drainNew(). */
+  private fresh = 0;
 
   constructor(private readonly capacity = LOG_LINES_KEPT) {}
 
@@ -39,6 +41,30 @@ export class LogRing {
     if (this.lines.length < this.capacity) this.lines.push(l);
     else this.lines[this.next] = l;
     this.next = (this.next + 1) % this.capacity;
+    this.fresh += 1;
+  }
+
+  /**
+   * The complete lines added since the last call, at most `max` (the newest), for relaying to another
+   * process; `skipped` counts the older ones left out.
+   */
+  drainNew(max: number): { lines: string[]; skipped: number } {
+    const n = Math.min(this.fresh, this.lines.length);
+    const take = Math.min(n, max);
+    const skipped = this.fresh - take;
+    this.fresh = 0;
+    if (take === 0) return { lines: [], skipped };
+    const ordered =
+      this.lines.length < this.capacity
+        ? this.lines
+        : [...this.lines.slice(this.next), ...this.lines.slice(0, this.next)];
+    return { lines: ordered.slice(-take), skipped };
+  }
+
+  /** Ends the pending partial line (the process exited without a final newline). */
+  flushPartial(): void {
+    if (this.partial) this.add(this.partial);
+    this.partial = '';
   }
 
   /** The last n lines, oldest first, with a pending partial line at the end. */

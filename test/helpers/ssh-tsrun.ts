@@ -68,6 +68,8 @@ export interface TsrunRun {
   result: Promise<TsrunResult>;
   /** Resolves with the first stdout line matching `re`. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** The stderr seen so far. */
+  stderr(): string;
 }
 
 export function startTsrun(args: string[], env: NodeJS.ProcessEnv = {}): TsrunRun {
@@ -99,6 +101,7 @@ export function startTsrun(args: string[], env: NodeJS.ProcessEnv = {}): TsrunRu
   return {
     proc,
     result,
+    stderr: () => stderr,
     waitFor(re, timeoutMs = 30_000) {
       const line = stdout.split('\n').find((l) => re.test(l));
       if (line) return Promise.resolve(line);
