@@ -29,7 +29,7 @@ function parse(argv: string[]) {
   return yargs(argv)
     .scriptName('tsrun cluster')
     .usage(
-      'tsrun cluster start --head [--port P] [--workers N]\n' +
+      'tsrun cluster start --head [--port P] [--workers N] [--dashboard-port P [--dashboard-host H]]\n' +
         'tsrun cluster start --address HOST:PORT [--workers N]\n' +
         'tsrun cluster status [--address HOST:PORT]\n' +
         'tsrun cluster stop [--address HOST:PORT]\n\n' +
@@ -58,6 +58,16 @@ function parse(argv: string[]) {
       workers: {
         type: 'number',
         describe: 'worker processes on this host (default: cores; 0 for a head without workers)',
+      },
+      'dashboard-port': {
+        type: 'number',
+        describe:
+          'start --head: serve the live dashboard (web page + GET /api/state) of the whole cluster on this port of the head; 0 = any free port',
+      },
+      'dashboard-host': {
+        type: 'string',
+        describe:
+          'address the dashboard binds (default 127.0.0.1); off loopback the printed URL carries a token derived from the cluster secret',
       },
     })
     .strict()
@@ -94,7 +104,10 @@ function addressOf(a: { address?: string }): string {
 }
 
 /** Starts the daemon detached and waits for its "ready" over IPC. */
-function startDaemon(env: Record<string, string>, logName: string): Promise<{ address: string }> {
+function startDaemon(
+  env: Record<string, string>,
+  logName: string,
+): Promise<{ address: string; dashboard?: string }> {
   const dir = clusterDir();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const log = path.join(dir, logName);
@@ -105,12 +118,16 @@ function startDaemon(env: Record<string, string>, logName: string): Promise<{ ad
     detached: true,
   });
   return new Promise((resolve, reject) => {
-    child.once('message', (m: { ready: boolean; address?: string; error?: string }) => {
-      child.unref();
-      child.channel?.unref();
-      if (m.ready) resolve({ address: String(m.address) });
-      else reject(new Error(`${m.error} (log: ${log})`));
-    });
+    child.once(
+      'message',
+      (m: { ready: boolean; address?: string; error?: string; dashboard?: string; usage?: boolean }) => {
+        child.unref();
+        child.channel?.unref();
+        if (m.ready) resolve({ address: String(m.address), dashboard: m.dashboard });
+        else if (m.usage) reject(new ClusterUsageError(String(m.error)));
+        else reject(new Error(`${m.error} (log: ${log})`));
+      },
+    );
     child.once('exit', (code) =>
       reject(new Error(`the cluster process exited with code ${code} before it was ready (log: ${log})`)),
     );
@@ -176,6 +193,16 @@ export async function runClusterCommand(argv: string[]): Promise<number> {
     const workers = a.workers ?? availableParallelism();
     if (!Number.isInteger(workers) || workers < 0)
       throw new ClusterUsageError(`--workers must be an integer ≥ 0, got ${a.workers}`);
+    const dashboardPort = a.dashboardPort as number | undefined;
+    if (dashboardPort !== undefined && (cmd !== 'start' || !a.head))
+      throw new ClusterUsageError('--dashboard-port is served by the head: use it with cluster start --head');
+    if (
+      dashboardPort !== undefined &&
+      (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535)
+    )
+      throw new ClusterUsageError(`--dashboard-port must be an integer 0..65535, got ${dashboardPort}`);
+    if (a.dashboardHost !== undefined && dashboardPort === undefined)
+      throw new ClusterUsageError('--dashboard-host needs --dashboard-port');
     if (cmd === 'start') {
       if (a.head === (a.address !== undefined)) {
         throw new ClusterUsageError('cluster start needs exactly one of --head or --address HOST:PORT');
@@ -187,8 +214,12 @@ export async function runClusterCommand(argv: string[]): Promise<number> {
             `a cluster is already running here (head pid ${running.pid} at ${running.address}); stop it first`,
           );
         const secret = process.env.TSRUN_POOL_SECRET || newJobSecret();
-        const { address } = await startDaemon(
+        const { address, dashboard } = await startDaemon(
           {
+            ...(dashboardPort !== undefined && {
+              TSRUN_CLUSTER_DASHBOARD_PORT: String(dashboardPort),
+              TSRUN_CLUSTER_DASHBOARD_HOST: String(a.dashboardHost ?? ''),
+            }),
             TSRUN_CLUSTER_ROLE: 'head',
             TSRUN_POOL_SECRET: secret,
             TSRUN_CLUSTER_PORT: String(a.port),
@@ -205,7 +236,8 @@ export async function runClusterCommand(argv: string[]): Promise<number> {
             (a.host
               ? ''
               : '    (with this host’s reachable address instead of 127.0.0.1; `--host ADDR` advertises it)\n') +
-            `  attach a driver: connect({ address: '${address}' }) or TSRUN_POOL_ADDRESS=${address}\n`,
+            `  attach a driver: connect({ address: '${address}' }) or TSRUN_POOL_ADDRESS=${address}\n` +
+            (dashboard ?? ''),
         );
         return 0;
       }

@@ -4,6 +4,9 @@
  * environment; says "ready" (or why it failed) over the IPC channel, then runs until `tsrun cluster stop`.
  */
 import { hostname } from 'node:os';
+import { ClusterMonitor } from '../dashboard/cluster-monitor.js';
+import { DashboardPortError } from '../dashboard/errors.js';
+import { serveDashboard } from '../dashboard/job-dashboard.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { removeClusterFiles, writeClusterFiles } from './cluster-files.js';
 import { Head } from './head.js';
@@ -21,6 +24,8 @@ async function runHead(secret: string): Promise<void> {
   const workers = Number(process.env.TSRUN_CLUSTER_WORKERS ?? 0);
   const head = await Head.start(deriveJobKeys(secret), bind, port);
   const address = `${advertise}:${head.port}`;
+  // Before any client joins, so every Welcome asks for dashboard samples.
+  const dashboard = await openDashboard(head, secret);
   const agent =
     workers > 0
       ? await NodeAgent.start({ endpoint: `tcp://127.0.0.1:${head.port}`, secret, workers })
@@ -46,7 +51,26 @@ async function runHead(secret: string): Promise<void> {
     hostname: hostname(),
     startedAt: new Date().toISOString(),
   });
-  tell({ ready: true, address });
+  tell({ ready: true, address, dashboard });
+}
+
+/** With TSRUN_CLUSTER_DASHBOARD_PORT: serves the dashboard; returns what `cluster start` prints. */
+async function openDashboard(head: Head, secret: string): Promise<string | undefined> {
+  const port = process.env.TSRUN_CLUSTER_DASHBOARD_PORT;
+  if (port === undefined || port === '') return undefined;
+  const monitor = new ClusterMonitor(head);
+  let said = '';
+  await serveDashboard(monitor, {
+    port: Number(port),
+    host: process.env.TSRUN_CLUSTER_DASHBOARD_HOST || undefined,
+    secret,
+    title: `cluster at ${hostname()}`,
+    log: (text) => {
+      said = text;
+    },
+  });
+  monitor.start();
+  return said;
 }
 
 async function runNode(secret: string): Promise<void> {
@@ -62,7 +86,7 @@ async function runNode(secret: string): Promise<void> {
 const secret = process.env.TSRUN_POOL_SECRET || '';
 delete process.env.TSRUN_POOL_SECRET;
 (process.env.TSRUN_CLUSTER_ROLE === 'head' ? runHead(secret) : runNode(secret)).catch((e) => {
-  tell({ ready: false, error: (e as Error).message });
+  tell({ ready: false, error: (e as Error).message, usage: e instanceof DashboardPortError });
   process.stderr.write(`tsrun cluster: ${(e as Error).stack}\n`);
   setTimeout(() => process.exit(1), 100);
 });

@@ -5,6 +5,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import { newJobSecret } from '../../launcher/local-spawner.js';
+import { driverSampler, FEED_KEY } from '../dashboard/cluster-feed.js';
 import { bindAddressFor, hostIdentity, privateIpcDir } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { readHeadInfo, readSecretFile, secretPath } from './cluster-files.js';
@@ -59,6 +60,11 @@ async function openDriver(
     { role: 'driver', pid: process.pid, host, hostname: hostname() },
     timeoutMs,
   );
+  // A head serving a dashboard shows each driver's own RSS and CPU, sent with its heartbeat.
+  if (welcome.dashboard) {
+    const sample = driverSampler();
+    link.heartbeatBody = () => ({ [FEED_KEY]: sample() });
+  }
   const headHost = endpoint.startsWith('ipc://')
     ? '127.0.0.1'
     : new URL(endpoint.replace(/^tcp:/, 'http:')).hostname;

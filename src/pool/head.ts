@@ -97,6 +97,16 @@ interface SpmdGroup {
   finished: number;
 }
 
+/**
+ * What a dashboard sees of the head (src/dashboard/cluster-monitor.ts): every client's heartbeat body
+ * (node agents put their host's samples there, drivers their own) and every worker exit. Set before
+ * clients join, so their Welcome tells them to send samples.
+ */
+export interface HeadObserver {
+  heartbeat(hello: HelloBody, body: unknown): void;
+  workerExited(w: WorkerRec, e: { pid: number; code: number | null; signal: string | null }): void;
+}
+
 export class Head {
   private readonly clients = new Map<string, Client>();
   readonly workers = new Map<number, WorkerRec>();
@@ -114,6 +124,7 @@ export class Head {
   private readonly ticker: NodeJS.Timeout;
   private readonly nodeStats = new Map<string, Record<string, unknown>>();
   readonly host = hostIdentity();
+  observer?: HeadObserver;
   /** Called when an admin asks the cluster to stop (the process owning the head exits then). */
   onShutdown: () => void = () => {};
 
@@ -201,6 +212,7 @@ export class Head {
       case PoolOp.Heartbeat:
         if (c.hello.role === 'node' && m.body && typeof m.body === 'object')
           this.nodeStats.set(key, m.body as Record<string, unknown>);
+        this.observer?.heartbeat(c.hello, m.body);
         return;
       case PoolOp.Submit:
         this.submit(c, m.body as TaskSpec[]);
@@ -261,6 +273,7 @@ export class Head {
         const b = m.body as { pid: number; code: number | null; signal: string | null };
         for (const w of this.workers.values()) {
           if (w.nodeKey === key && w.client.hello.pid === b.pid) {
+            this.observer?.workerExited(w, b);
             this.workerLost(
               w,
               `worker pid ${b.pid} on ${w.client.hello.hostname} ${b.signal ? `was killed by ${b.signal}` : `exited with code ${b.code}`}`,
@@ -310,6 +323,7 @@ export class Head {
       headHost: this.host,
       headPid: process.pid,
       workers: this.workers.size,
+      dashboard: this.observer !== undefined,
     });
     this.scheduleFlush();
   }

@@ -6,6 +6,7 @@
 import { freemem, hostname, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type LocalJob, spawnLocalRanks, tsxCommand } from '../../launcher/local-spawner.js';
+import { FEED_KEY, NodeFeed } from '../dashboard/cluster-feed.js';
 import { hostIdentity } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { HeadLink } from './head-link.js';
@@ -41,6 +42,8 @@ export class NodeAgent {
     private readonly link: HeadLink,
     private readonly workerEndpoint: string,
     private readonly opts: NodeAgentOptions,
+    /** Set when the head serves a dashboard: workers' figures and output ride on the heartbeat. */
+    private readonly feed?: NodeFeed,
   ) {
     link.onMessage = (m) => {
       if (m.op === PoolOp.Shutdown) void this.stop();
@@ -49,7 +52,12 @@ export class NodeAgent {
       process.stderr.write(`tsrun pool node on ${hostname()}: ${e.message}; stopping its workers\n`);
       void this.stop();
     };
-    link.heartbeatBody = () => ({ rss: process.memoryUsage.rss(), free: freemem(), total: totalmem() });
+    link.heartbeatBody = () => ({
+      rss: process.memoryUsage.rss(),
+      free: freemem(),
+      total: totalmem(),
+      ...(feed && { [FEED_KEY]: feed.sample(this.workerPids) }),
+    });
   }
 
   static async start(opts: NodeAgentOptions): Promise<NodeAgent> {
@@ -70,7 +78,7 @@ export class NodeAgent {
     );
     // Same host as the head: workers use its ipc:// endpoint (lower latency than tcp loopback).
     const endpoint = welcome.headHost === host ? String(welcome.headIpc) : opts.endpoint;
-    const agent = new NodeAgent(link, endpoint, opts);
+    const agent = new NodeAgent(link, endpoint, opts, welcome.dashboard ? new NodeFeed() : undefined);
     for (let i = 0; i < opts.workers; i++) agent.spawnWorker(i);
     return agent;
   }
@@ -91,11 +99,18 @@ export class NodeAgent {
           },
         },
       ],
-      stdio: this.opts.stdio ?? 'inherit',
+      stdio: this.feed ? 'pipe' : (this.opts.stdio ?? 'inherit'),
       killGraceMs: 1000,
     });
     this.jobs.add(job);
     const pid = job.procs[0].pid;
+    const proc = job.procs[0];
+    if (this.feed && pid !== undefined) {
+      // Output still goes where it would have gone (the terminal or the cluster's log file).
+      this.feed.follow(pid, proc.stdout, proc.stderr);
+      proc.stdout?.pipe(process.stdout, { end: false });
+      proc.stderr?.pipe(process.stderr, { end: false });
+    }
     job.onRankExit((e) => {
       this.jobs.delete(job);
       if (this.stopping) return;
