@@ -50,7 +50,9 @@ Examples:
   tsrun --standalone --nproc-per-node 4 train.ts --epochs 3
   tsrun --nnodes 3 --node-rank 0 --master-addr 10.0.0.1 --master-port 29500 --nproc-per-node 2 train.ts
   tsrun --hostfile hostfiles/cluster-3node --tag-output train.ts
-  tsrun --hosts node1:2,node2:2 -x OMP_NUM_THREADS=1 train.ts`;
+  tsrun --hosts node1:2,node2:2 -x OMP_NUM_THREADS=1 train.ts
+  tsrun --pool --nproc-per-node 3 --dashboard-port 8265 driver.ts     # live dashboard, URL printed at start
+  tsrun cluster start --head --workers 2 --dashboard-port 8265        # pool cluster + dashboard`;
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -168,7 +170,7 @@ export function buildParser(argv: string[]) {
         alias: 'dashboard_port',
         type: 'string',
         describe:
-          'serve the live dashboard (web page + GET /api/state) on this port of the launcher; 0 = any free port',
+          'serve the live dashboard (web page + GET /api/state, /api/logs, /api/events) on this port of the launcher; 0 = any free port; works locally, per node and with --hostfile/--hosts (remote agents relay their hosts)',
       },
       'dashboard-host': {
         alias: 'dashboard_host',

@@ -28,11 +28,17 @@ interface FnRec {
   seconds: number;
 }
 
+/**
+ * Counting runs in the head's hot path (tens of thousands of tasks a second), so it keeps no per-task
+ * map: the head stores the submission time on its own task record (only when counting) and passes it
+ * back at the end, and functions are found by two map lookups on strings the task already holds
+ * (module, then export) instead of building a "<file>#<export>" key per task. The display name is made
+ * once per function, when read.
+ */
 export class TaskCounters {
   enabled = false;
   private head?: QueueProbe;
-  private readonly startedAt = new Map<string, number>();
-  private readonly byFunction = new Map<string, FnRec>();
+  private readonly byModule = new Map<string, Map<string, FnRec>>();
   private finishedTotal = 0;
   private failedTotal = 0;
 
@@ -45,25 +51,31 @@ export class TaskCounters {
     return this.head !== undefined;
   }
 
-  submitted(taskId: string): void {
-    if (!this.enabled) return;
-    this.startedAt.set(taskId, performance.now());
+  /** A timestamp for the head to keep with the task (undefined when not counting). */
+  submitted(): number | undefined {
+    return this.enabled ? performance.now() : undefined;
   }
 
-  /** Seconds run from submission to the end (queue time included, as `ray list tasks` shows). */
-  finished(taskId: string, name: string, ok: boolean): void {
+  /**
+   * Seconds run from submission to the end (queue time included, as `ray list tasks` shows).
+   * `mod` is the module URL and `fn` the export; `submittedAt` what submitted() returned.
+   */
+  finished(mod: string, fn: string, submittedAt: number | undefined, ok: boolean): void {
     if (!this.enabled) return;
-    const t0 = this.startedAt.get(taskId);
-    this.startedAt.delete(taskId);
-    let f = this.byFunction.get(name);
+    let fns = this.byModule.get(mod);
+    if (!fns) {
+      fns = new Map();
+      this.byModule.set(mod, fns);
+    }
+    let f = fns.get(fn);
     if (!f) {
       f = { finished: 0, failed: 0, seconds: 0 };
-      this.byFunction.set(name, f);
+      fns.set(fn, f);
     }
     if (ok) {
       f.finished += 1;
       this.finishedTotal += 1;
-      if (t0 !== undefined) f.seconds += (performance.now() - t0) / 1000;
+      if (submittedAt !== undefined) f.seconds += (performance.now() - submittedAt) / 1000;
     } else {
       f.failed += 1;
       this.failedTotal += 1;
@@ -73,12 +85,20 @@ export class TaskCounters {
   read(): TaskTotals {
     const s = this.head?.status() ?? {};
     const byFunction: Record<string, FunctionTotals> = {};
-    for (const [name, f] of this.byFunction) {
-      byFunction[name] = {
-        finished: f.finished,
-        failed: f.failed,
-        meanSeconds: f.finished > 0 ? f.seconds / f.finished : 0,
-      };
+    for (const [mod, fns] of this.byModule) {
+      const file = mod.slice(mod.lastIndexOf('/') + 1);
+      for (const [fn, f] of fns) {
+        const name = `${file}#${fn}`;
+        const prev = byFunction[name];
+        // Two modules with one file name (different folders) share a row, as their names do.
+        const finished = (prev?.finished ?? 0) + f.finished;
+        const seconds = (prev ? prev.meanSeconds * prev.finished : 0) + f.seconds;
+        byFunction[name] = {
+          finished,
+          failed: (prev?.failed ?? 0) + f.failed,
+          meanSeconds: finished > 0 ? seconds / finished : 0,
+        };
+      }
     }
     return {
       queued: Number(s.queued ?? 0),

@@ -72,6 +72,8 @@ export interface TaskRec {
   finished: boolean;
   /** When it entered a worker's affinity queue (stealing waits STEAL_AFTER_MS). */
   queuedAt?: number;
+  /** performance.now() at submission, kept only while a dashboard counts tasks. */
+  submittedAt?: number;
 }
 
 interface ObjRec {
@@ -334,8 +336,14 @@ export class Head {
 
   private submit(driver: Client, specs: TaskSpec[]): void {
     for (const spec of specs) {
-      const t: TaskRec = { spec, driver, attempt: 1, waiting: 0, finished: false };
-      taskCounters.submitted(spec.id);
+      const t: TaskRec = {
+        spec,
+        driver,
+        attempt: 1,
+        waiting: 0,
+        finished: false,
+        submittedAt: taskCounters.submitted(),
+      };
       this.objects.set(spec.id, {
         id: spec.id,
         state: 'pending',
@@ -493,7 +501,7 @@ export class Head {
   ): void {
     if (t.finished) return;
     t.finished = true;
-    taskCounters.finished(t.spec.id, taskName(t.spec), ok);
+    if (taskCounters.enabled) taskCounters.finished(t.spec.mod, t.spec.fn, t.submittedAt, ok);
     if (t.worker) {
       t.worker.assigned.delete(t.spec.id);
       t.worker = undefined;
