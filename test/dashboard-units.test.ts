@@ -2,6 +2,7 @@
 import t from 'tap';
 import { cookieValue, dashboardToken, isLoopback, sameToken } from '../src/dashboard/access-token.js';
 import { History } from '../src/dashboard/history.js';
+import { HostsMonitor } from '../src/dashboard/hosts-monitor.js';
 import { LogRing } from '../src/dashboard/log-ring.js';
 import {
   hostCpuPercent,
@@ -66,4 +67,82 @@ t.test('access token', async (t) => {
   t.equal(cookieValue(undefined, 'x'), undefined);
   t.ok(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('localhost'));
   t.notOk(isLoopback('0.0.0.0') || isLoopback('10.0.0.2'));
+});
+
+t.test('log ring: new lines for relaying, a flood keeps the newest', async (t) => {
+  const r = new LogRing(10);
+  r.push('a\nb\npart');
+  t.same(r.drainNew(5), { lines: ['a', 'b'], skipped: 0 }, 'complete lines only');
+  t.same(r.drainNew(5), { lines: [], skipped: 0 }, 'each line once');
+  r.push('ial\n');
+  for (let i = 0; i < 6; i++) r.push(`l${i}\n`);
+  t.same(r.drainNew(3), { lines: ['l3', 'l4', 'l5'], skipped: 4 });
+  r.push('tail without newline');
+  r.flushPartial();
+  t.same(r.drainNew(5).lines, ['tail without newline'], 'a last partial line is relayed at exit');
+});
+
+t.test('hosts monitor: merges agents, an exit is not undone by an older sample', async (t) => {
+  const m = new HostsMonitor(['hostA', 'hostB']);
+  m.started(0, 0, [100]);
+  m.started(1, 1, [200, 201]);
+  const node = (pids: number[]) => ({
+    host: 'ignored',
+    cpuPercent: 50,
+    memUsedBytes: 1,
+    memTotalBytes: 2,
+    processes: pids.map((pid, i) => ({
+      pid,
+      role: 'rank' as const,
+      rank: i + 1,
+      rssBytes: 5,
+      cpuPercent: 1,
+      state: 'running',
+    })),
+  });
+  const report = (ops: number) => ({
+    tsrunDashboard: 1 as const,
+    collectives: { ops, bytes: 10 * ops, secondsInCollectives: 0 },
+  });
+  m.dash(1, {
+    ev: 'dash',
+    node: node([200, 201]),
+    ranks: [
+      { rank: 1, host: 'x', pid: 200, state: 'running' },
+      { rank: 2, host: 'x', pid: 201, state: 'running' },
+    ],
+    reports: { 1: report(3), 2: report(4) },
+    logs: { 2: ['hello from 2'] },
+  });
+  m.exited({ rank: 2, code: null, signal: 'SIGKILL' });
+  m.dash(1, {
+    ev: 'dash',
+    node: node([200, 201]),
+    ranks: [
+      { rank: 1, host: 'x', pid: 200, state: 'running' },
+      { rank: 2, host: 'x', pid: 201, state: 'running' },
+    ],
+    reports: { 1: report(3), 2: report(4) },
+    logs: {},
+  });
+  const s = m.state();
+  t.same(
+    s.nodes.map((n) => n.host),
+    ['hostA', 'hostB'],
+    'hosts named by the launcher, in hostfile order',
+  );
+  t.same(
+    s.ranks.map((r) => [r.rank, r.host, r.state]),
+    [
+      [0, 'hostA', 'starting'],
+      [1, 'hostB', 'running'],
+      [2, 'hostB', 'failed'],
+    ],
+  );
+  t.equal(s.ranks[2].signal, 'SIGKILL');
+  t.equal(s.nodes[1].processes[1].state, 'failed', 'the process row follows its rank');
+  t.same(s.collectives, { ops: 7, bytes: 70, secondsInCollectives: 0 }, 'summed over ranks');
+  t.same(m.logs(2, 10), ['hello from 2']);
+  t.same(m.logs(0, 10), [], 'a known rank without output');
+  t.equal(m.logs(9, 10), undefined, 'an unknown rank');
 });

@@ -79,10 +79,11 @@ function drawState(st) {
     .join('');
   const procs = [];
   for (const n of st.nodes) for (const p of n.processes) procs.push({ ...p, host: n.host });
-  const byPid = new Map(procs.map((p) => [p.pid, p]));
+  // Host and pid together: two hosts of an SSH job or a cluster may use the same pid.
+  const byPid = new Map(procs.map((p) => [`${p.host}|${p.pid}`, p]));
   const rows = st.ranks.map((r) => {
-    const p = byPid.get(r.pid) || {};
-    byPid.delete(r.pid);
+    const p = byPid.get(`${r.host}|${r.pid}`) || {};
+    byPid.delete(`${r.host}|${r.pid}`);
     const exit = r.state === 'failed' || r.state === 'exited' ? ` (${r.signal || `code ${r.exitCode}`})` : '';
     return {
       rank: r.rank,
