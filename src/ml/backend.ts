@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './errors.js';
 import { registerWasmConvGrads } from './wasm-conv-grads.js';
+import { registerWasmIdentity } from './wasm-identity.js';
 
 export type BackendChoice = 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tfjs-node', 'wasm', 'cpu'];
@@ -18,6 +19,7 @@ async function setUpWasm(): Promise<void> {
     wasmPathsSet = true;
   }
   registerWasmConvGrads();
+  registerWasmIdentity();
 }
 
 async function loadTfjsNode(): Promise<void> {
