@@ -100,9 +100,15 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
       const result = await current.done;
       if (stopSignal) {
         process.stderr.write(`tsrun: job stopped by ${stopSignal}; all ranks are gone\n`);
+        await dashboard?.server.close();
         return signalExitStatus(stopSignal);
       }
-      if (!result.failure) return 0;
+      // A finished job closes its dashboard so tsrun exits at once (an open server would hold it for the
+      // 2-second drain window: +2 s per job). A failed one keeps its final state up for that window.
+      if (!result.failure) {
+        await dashboard?.server.close();
+        return 0;
+      }
       const failure = { host: hostname(), ...result.failure };
       if (attempt < o.maxRestarts) {
         process.stderr.write(

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { DashboardPortError } from '../src/dashboard/errors.js';
 import { HostsMonitor } from '../src/dashboard/hosts-monitor.js';
 import { serveDashboard } from '../src/dashboard/job-dashboard.js';
+import type { Dashboard } from '../src/dashboard/server.js';
 import type { AgentEvent } from './agent-protocol.js';
 import type { CliOptions } from './cli-options.js';
 import { SshLaunchError, UsageError } from './errors.js';
@@ -47,7 +48,8 @@ export async function runSshMode(o: CliOptions): Promise<number> {
     );
   }
   const jobSecret = randomBytes(32).toString('hex');
-  const monitor = o.dashboardPort === undefined ? undefined : await openHostsDashboard(o, plan, jobSecret);
+  const dashboard = o.dashboardPort === undefined ? undefined : await openHostsDashboard(o, plan, jobSecret);
+  const monitor = dashboard?.monitor;
   const cwd = o.remoteCwd ?? process.cwd();
   const common = {
     cwd,
@@ -169,10 +171,15 @@ export async function runSshMode(o: CliOptions): Promise<number> {
       const attempt = await runAttempt(restart);
       if (stopSignal) {
         process.stderr.write(`tsrun: job stopped by ${stopSignal}; ranks on every host are gone\n`);
+        await dashboard?.server.close();
         return signalExitStatus(stopSignal);
       }
       if (attempt.launchError) throw attempt.launchError;
-      if (!attempt.failure) return 0;
+      // As in local mode: success closes the dashboard (tsrun exits at once), a failure keeps it 2 s.
+      if (!attempt.failure) {
+        await dashboard?.server.close();
+        return 0;
+      }
       if (restart < o.maxRestarts) {
         process.stderr.write(
           `tsrun: rank ${attempt.failure.rank} on ${attempt.failure.host} failed; ` +
@@ -192,8 +199,9 @@ export async function runSshMode(o: CliOptions): Promise<number> {
 /** The dashboard of every host's ranks, fed by the agents' control lines; a bad port is exit 2. */
 async function openHostsDashboard(o: CliOptions, plan: { host: string }[], secret: string) {
   const monitor = new HostsMonitor(plan.map((h) => h.host));
+  let server: Dashboard;
   try {
-    await serveDashboard(monitor, {
+    server = await serveDashboard(monitor, {
       port: o.dashboardPort!,
       host: o.dashboardHost,
       secret,
@@ -204,5 +212,5 @@ async function openHostsDashboard(o: CliOptions, plan: { host: string }[], secre
     throw e;
   }
   monitor.start();
-  return monitor;
+  return { monitor, server };
 }

@@ -155,11 +155,11 @@ if (why) {
       t.equal(dead.signal, 'SIGKILL');
       t.equal(after.nodes[1].processes.find((p) => p.pid === remoteWorker.pid)?.state, 'failed');
 
-      const history = (await (await fetch(`${base}/api/history`, auth)).json()) as { tasksPerSec: number }[];
-      t.ok(
-        history.some((h) => h.tasksPerSec > 0),
-        'tasks/s in the chart history',
-      );
+      const history = await waitFor('tasks/s in the chart history', async () => {
+        const h = (await (await fetch(`${base}/api/history`, auth)).json()) as { tasksPerSec: number }[];
+        return h.some((x) => x.tasksPerSec > 0) ? h : undefined;
+      });
+      t.ok(history.length >= 2, 'one sample a second');
       const events = await fetch(`${base}/api/events`, auth);
       const reader = events.body!.getReader();
       let text = '';

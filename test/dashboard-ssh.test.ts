@@ -100,13 +100,14 @@ if (why) {
     t.ok(logs.lines.length <= 5, 'tail honoured');
     t.match(logs.lines.at(-1), /^rank 2 at call \d+$/, 'rank 2 (on the second host) output, relayed');
 
-    const history = (await (await fetch(`${base}/api/history`, auth)).json()) as {
-      collectiveBytesPerSec: number;
-    }[];
-    t.ok(
-      history.some((h) => h.collectiveBytesPerSec > 0),
-      'the chart history has collective bytes/s',
-    );
+    // A rate needs two samples after the first report: wait for it rather than assume it.
+    const history = await waitFor('collective bytes/s in the chart history', async () => {
+      const h = (await (await fetch(`${base}/api/history`, auth)).json()) as {
+        collectiveBytesPerSec: number;
+      }[];
+      return h.some((x) => x.collectiveBytesPerSec > 0) ? h : undefined;
+    });
+    t.ok(history.length >= 2, 'one sample a second');
     writeFileSync(stopFile, '');
     const r = await run.result;
     t.equal(r.code, 0, r.stderr);
