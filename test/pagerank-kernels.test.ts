@@ -2,6 +2,8 @@ import t from 'tap';
 import { buildCsr, gatherRows, rowCounts } from '../experiments/pagerank/csr.js';
 import { degreeOrder } from '../experiments/pagerank/degree-order.js';
 import { IdIndex, ownerOf } from '../experiments/pagerank/id-index.js';
+import { indexLocalEdges, localDegrees } from '../experiments/pagerank/local-edges.js';
+import { ownerOfRow, rowBounds } from '../experiments/pagerank/row-blocks.js';
 import { ScoreSum } from '../experiments/pagerank/score-sum.js';
 import { mergeTop, topK } from '../experiments/pagerank/top-k.js';
 import { torchPageRank } from '../experiments/pagerank/torch-ppr.js';
@@ -118,4 +120,34 @@ t.test('degreeOrder numbers hubs first, ties by old index, as a permutation', as
   for (let i = 1; i < inv.length; i++) {
     if (big[inv[i - 1]] < big[inv[i]]) t.fail(`order broken at ${i}`);
   }
+});
+
+t.test('indexLocalEdges numbers ends in first-seen order across chunks, repeated node1 or not', async (t) => {
+  async function* chunks() {
+    yield { src: Float64Array.of(7, 7, 9), dst: Float64Array.of(8, 9, 7) };
+    yield { src: Float64Array.of(9, 5), dst: Float64Array.of(5, 5) };
+  }
+  const { ends, ids } = await indexLocalEdges(chunks());
+  t.same(Array.from(ends), [0, 1, 0, 2, 2, 0, 2, 3, 3, 3]);
+  t.same(Array.from(ids.ids), [7, 8, 9, 5]);
+  t.same(Array.from(localDegrees(ends, ids.size)), [3, 1, 3, 3], 'a self-loop counts twice');
+});
+
+t.test('rowBounds balances entries plus a per-row cost; ownerOfRow finds the range', async (t) => {
+  // One hub of 100 entries, then 100 rows of 1: the hub's rank gets few rows.
+  const deg = new Float64Array(101).fill(1);
+  deg[0] = 100;
+  const b = rowBounds(deg, 2);
+  t.same([b[0], b[2]], [0, 101]);
+  t.ok(b[1] > 1 && b[1] < 50, `split after the hub and a few rows: ${b[1]}`);
+  for (const v of [0, b[1] - 1]) t.equal(ownerOfRow(b, v), 0);
+  for (const v of [b[1], 100]) t.equal(ownerOfRow(b, v), 1);
+  // More ranks than rows: empty ranges, and every row still has exactly one owner.
+  const few = rowBounds(Float64Array.of(3, 1), 4);
+  t.same([few[0], few[4]], [0, 2]);
+  for (let r = 0; r < 4; r++) t.ok(few[r] <= few[r + 1], 'bounds ascend');
+  const owners = [0, 1].map((v) => ownerOfRow(few, v));
+  owners.forEach((o, v) => {
+    t.ok(few[o] <= v && v < few[o + 1], `row ${v} inside rank ${o}'s range`);
+  });
 });

@@ -4,7 +4,8 @@
  *   tsrun --standalone --nproc-per-node 2 experiments/pagerank/spmd.ts --input edges.csv --mode global
  *
  * global: each rank reads its byte range of the edges, node ids are mapped to dense indices across
- * ranks, and the power iteration combines ranks with reduce-scatter + all-gather (global-pagerank.ts).
+ * ranks, each rank owns a range of rows, and every iteration ends with one all-gather of the owners'
+ * slices (global-pagerank.ts).
  * paper: the seed's per-block torch_ppr method over fixed blocks of --block-edges edges
  * (paper-spmd.ts); rank 0 merges and prints. Progress goes to stderr, the paper's text to stdout.
  */
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
           progress.note(`iteration ${it} L1 change ${l1.toExponential(3)} ${sec.toFixed(3)}s`);
       },
     });
+    // Every rank: memory is a per-rank target (issue 6), and ranks differ (hubs sit on rank 0).
+    progress.note(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
     if (pg.rank === 0 && !r.converged) {
       progress.note(
         `not converged after ${r.iterations} iterations (--max-iter); reporting the last iterate`,

@@ -1,0 +1,41 @@
+/**
+ * Which rank owns which rows of the (relabelled, hub-first) adjacency. Rows are split into contiguous
+ * label ranges so that one all-gather of the owners' slices rebuilds the whole vector each iteration.
+ * The split balances work, not rows: row v costs deg(v) gathered entries plus a constant for its
+ * update, and with hubs first an even split by rows would give rank 0 most of the entries.
+ */
+
+/** Per-row cost beyond its entries (the row's loop, update and slice write), in entries. */
+const ROW_OVERHEAD = 2;
+
+/**
+ * bounds[r] .. bounds[r+1] is rank r's row range; bounds[0] = 0, bounds[size] = n. `degByLabel[v]` is
+ * the number of entries of row v. Every rank computes the same bounds from the same degrees.
+ */
+export function rowBounds(degByLabel: Float64Array, size: number): Int32Array {
+  const n = degByLabel.length;
+  let total = 0;
+  for (let v = 0; v < n; v++) total += degByLabel[v] + ROW_OVERHEAD;
+  const bounds = new Int32Array(size + 1);
+  bounds[size] = n;
+  let acc = 0;
+  let r = 1;
+  for (let v = 0; v < n && r < size; v++) {
+    acc += degByLabel[v] + ROW_OVERHEAD;
+    while (r < size && acc >= (total * r) / size) bounds[r++] = v + 1;
+  }
+  for (; r < size; r++) bounds[r] = n;
+  return bounds;
+}
+
+/** The rank whose range holds `v` (binary search; bounds has size + 1 entries). */
+export function ownerOfRow(bounds: Int32Array, v: number): number {
+  let lo = 0;
+  let hi = bounds.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (bounds[mid] <= v) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
