@@ -3,6 +3,7 @@ import t, { type Test } from 'tap';
 import { Adam } from '../src/ml/adam.js';
 import { selectBackend } from '../src/ml/backend.js';
 import { batchNormRelu } from '../src/ml/batch-norm-relu.js';
+import { dense } from '../src/ml/dense.js';
 
 // Every wasm result is compared with tfjs's pure-JS cpu backend on the same inputs (tolerance 1e-4
 // relative to the magnitude of the values).
@@ -170,6 +171,72 @@ t.test('fused batch norm + ReLU (+ max-pool) matches tfjs ops, forward and gradi
       `conv-bias gradient 0 here, ≈ 0 on the cpu reference (${Array.from(ref[2]).map((v) => v.toExponential(1))})`,
     );
   }
+});
+
+t.test('dense (x @ w + b) value and gradients match tfjs matMul on the cpu backend', async (t) => {
+  const xs = data([4, 37]);
+  const ws = data([37, 2]);
+  const bs = data([2]);
+  const up = data([4, 2]);
+  const loss = (y: tf.Tensor) => tf.sum(tf.mul(y, tf.tensor2d(up, [4, 2])));
+  const args = () => [tf.tensor2d(xs, [4, 37]), tf.tensor2d(ws, [37, 2]), tf.tensor1d(bs)];
+  await selectBackend('wasm');
+  const ours = tf.tidy(() => {
+    const { value, grads } = tf.valueAndGrads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+      loss(dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D)),
+    )(args());
+    return [value, ...grads].map((v) => v.dataSync() as Float32Array);
+  });
+  await selectBackend('cpu');
+  const ref = tf.tidy(() => {
+    const { value, grads } = tf.valueAndGrads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+      loss(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b)),
+    )(args());
+    return [value, ...grads].map((v) => v.dataSync() as Float32Array);
+  });
+  close(t, ours, ref, 'dense: loss, dx, dw, db');
+});
+
+t.test('max-pool gradient goes to the first maximum of a window when values tie', async (t) => {
+  // Constant image regions (flat X-ray borders) give equal conv outputs: torch and the cpu backend
+  // route the gradient to one cell per window, not to every tied cell.
+  const shape: [number, number, number, number] = [2, 4, 6, 3];
+  const xs = data(shape).map((v, i) => (i % 7 < 4 ? 0.5 : v));
+  const gs = new Float32Array([1, 2, 0.5]);
+  const bes = new Float32Array([0.3, -0.1, 0.2]);
+  const up = data([2, 2, 3, 3]);
+  const run = (pool: boolean) =>
+    tf.tidy(() => {
+      const f = (x: tf.Tensor) => {
+        const y = pool
+          ? batchNormRelu(x as tf.Tensor4D, tf.zeros([3]), tf.tensor1d(gs), tf.tensor1d(bes), {
+              eps: 1e-5,
+              pool,
+            })
+          : (tf.maxPool(
+              tf.relu(
+                tf.batchNorm(
+                  x as tf.Tensor4D,
+                  tf.moments(x, [0, 1, 2]).mean,
+                  tf.moments(x, [0, 1, 2]).variance,
+                  tf.tensor1d(bes),
+                  tf.tensor1d(gs),
+                  1e-5,
+                ),
+              ) as tf.Tensor4D,
+              2,
+              2,
+              'valid',
+            ) as tf.Tensor4D);
+        return tf.sum(tf.mul(y, tf.tensor(up, [2, 2, 3, 3])));
+      };
+      return [tf.grad(f)(tf.tensor4d(xs, shape)).dataSync() as Float32Array];
+    });
+  await selectBackend('wasm');
+  const ours = run(true);
+  await selectBackend('cpu');
+  const ref = run(false);
+  close(t, ours, ref, 'bn relu pool with ties: dx');
 });
 
 t.test('Adam matches torch.optim.Adam formulas for two steps', async (t) => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BatchMoments, batchNormRelu, batchNormReluEval } from '../../src/ml/batch-norm-relu.js';
+import { dense } from '../../src/ml/dense.js';
 
 /**
  * The seed's classify() network, NHWC: conv 3→12 (3×3, pad 1) + batch norm + ReLU + max-pool 2;
@@ -145,5 +146,5 @@ export function forward(p: P, x: tf.Tensor4D, training: boolean, bn: BatchNormSt
   const c3 = tf.conv2d(a2, p['conv3.weight'] as tf.Tensor4D, 1, 'same');
   const a3 = bnRelu(p, c3, 2, training, bn, false);
   const flat = tf.reshape(a3, [n, -1]) as tf.Tensor2D;
-  return tf.add(tf.matMul(flat, p['fc.weight'] as tf.Tensor2D), p['fc.bias']) as tf.Tensor2D;
+  return dense(flat, p['fc.weight'] as tf.Tensor2D, p['fc.bias'] as tf.Tensor1D);
 }

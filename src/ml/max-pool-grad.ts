@@ -14,6 +14,8 @@ export function maxPool2ReluGrad(
   w: number,
   ch: number,
 ): void {
+  // Zero everything first (a memset), then write only the winners: 1 scattered store per window, not 4.
+  out.fill(0);
   const oh = h >> 1;
   const ow = w >> 1;
   const row = w * ch;
@@ -32,10 +34,6 @@ export function maxPool2ReluGrad(
           const v1 = y[a1];
           const v2 = y[a2];
           const v3 = y[a3];
-          out[a0] = 0;
-          out[a1] = 0;
-          out[a2] = 0;
-          out[a3] = 0;
           let best = v0;
           let at = a0;
           if (v1 > best) {
