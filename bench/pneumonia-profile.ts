@@ -58,21 +58,25 @@ console.log(
     nonKernelMs: Math.round(oneMicro - kernelMs),
   }),
 );
-// CPU time as well as wall time: on a shared machine CPU time is the steadier figure.
-const c1 = process.cpuUsage();
-const t1 = performance.now();
-gc.compute(images, labels, batch, bn);
-const t2 = performance.now();
-adam.step(params, gc.grads);
-const t3 = performance.now();
-const cpu = process.cpuUsage(c1);
+// CPU time as well as wall time: on a shared machine CPU time is the steadier figure; best of 3 batches.
+let best = { gradMs: Infinity, adamMs: 0, cpuMs: Infinity };
+for (let r = 0; r < 3; r++) {
+  const c1 = process.cpuUsage();
+  const t1 = performance.now();
+  gc.compute(images, labels, batch, bn);
+  const t2 = performance.now();
+  adam.step(params, gc.grads);
+  const t3 = performance.now();
+  const cpu = process.cpuUsage(c1);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  if (cpuMs < best.cpuMs) best = { gradMs: t2 - t1, adamMs: t3 - t2, cpuMs };
+}
 console.log(
   JSON.stringify({
     batch,
-    gradMs: Math.round(t2 - t1),
-    adamMs: Math.round(t3 - t2),
-    imgPerSec: (batch * 1000) / (t3 - t1),
-    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
-    imgPerCpuSec: (batch * 1e6) / (cpu.user + cpu.system),
+    gradMs: Math.round(best.gradMs),
+    adamMs: Math.round(best.adamMs),
+    cpuMs: Math.round(best.cpuMs),
+    imgPerCpuSec: (batch * 1000) / best.cpuMs,
   }),
 );

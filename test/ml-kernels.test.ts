@@ -3,6 +3,7 @@ import t, { type Test } from 'tap';
 import { Adam } from '../src/ml/adam.js';
 import { selectBackend } from '../src/ml/backend.js';
 import { batchNormRelu } from '../src/ml/batch-norm-relu.js';
+import { biasRelu } from '../src/ml/bias-relu.js';
 import { dense } from '../src/ml/dense.js';
 
 // Every wasm result is compared with tfjs's pure-JS cpu backend on the same inputs (tolerance 1e-4
@@ -195,6 +196,25 @@ t.test('dense (x @ w + b) value and gradients match tfjs matMul on the cpu backe
     return [value, ...grads].map((v) => v.dataSync() as Float32Array);
   });
   close(t, ours, ref, 'dense: loss, dx, dw, db');
+});
+
+t.test('biasRelu value and gradients match relu(x + b) on the cpu backend', async (t) => {
+  const shape: [number, number, number, number] = [2, 5, 3, 4];
+  const xs = data(shape);
+  const bs = data([4]);
+  const up = data(shape);
+  const run = (f: (x: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor) =>
+    tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads((x: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(f(x as tf.Tensor4D, b as tf.Tensor1D), tf.tensor(up, shape))),
+      )([tf.tensor4d(xs, shape), tf.tensor1d(bs)]);
+      return [value, ...grads].map((v) => v.dataSync() as Float32Array);
+    });
+  await selectBackend('wasm');
+  const ours = run((x, b) => biasRelu(x, b));
+  await selectBackend('cpu');
+  const ref = run((x, b) => tf.relu(tf.add(x, b)));
+  close(t, ours, ref, 'biasRelu: loss, dx, dbias');
 });
 
 t.test('max-pool gradient goes to the first maximum of a window when values tie', async (t) => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BatchMoments, batchNormRelu, batchNormReluEval } from '../../src/ml/batch-norm-relu.js';
+import { biasRelu } from '../../src/ml/bias-relu.js';
 import { dense } from '../../src/ml/dense.js';
 
 /**
@@ -135,14 +136,16 @@ export function forward(p: P, x: tf.Tensor4D, training: boolean, bn: BatchNormSt
   const n = x.shape[0];
   const c1 = tf.conv2d(x, p['conv1.weight'] as tf.Tensor4D, 1, 'same');
   const a1 = bnRelu(p, c1, 1, training, bn, true);
-  const a2 = tf.fused.conv2d({
-    x: a1,
-    filter: p['conv2.weight'] as tf.Tensor4D,
-    strides: 1,
-    pad: 'same',
-    bias: p['conv2.bias'],
-    activation: 'relu',
-  });
+  const a2 = training
+    ? biasRelu(tf.conv2d(a1, p['conv2.weight'] as tf.Tensor4D, 1, 'same'), p['conv2.bias'] as tf.Tensor1D)
+    : tf.fused.conv2d({
+        x: a1,
+        filter: p['conv2.weight'] as tf.Tensor4D,
+        strides: 1,
+        pad: 'same',
+        bias: p['conv2.bias'],
+        activation: 'relu',
+      });
   const c3 = tf.conv2d(a2, p['conv3.weight'] as tf.Tensor4D, 1, 'same');
   const a3 = bnRelu(p, c3, 2, training, bn, false);
   const flat = tf.reshape(a3, [n, -1]) as tf.Tensor2D;
