@@ -1,7 +1,8 @@
 /**
  * What the launcher knows about its job, for the dashboard: each rank's pid, state and exit, its recent
  * output, the totals its process reports over the IPC channel, and once a second a sample of the host and
- * of every rank process. Only this host's ranks are seen (local and per-node mode).
+ * of every rank process. Only this host's ranks are seen: the launcher uses it in local and per-node mode,
+ * and each SSH agent uses one for its host (agent-relay.ts), whose samples the launcher merges.
  */
 import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';

@@ -2,6 +2,8 @@
  * `tsrun cluster start --head [--port P] [--workers N] | start --address HOST:PORT [--workers N] |
  * status | stop`: a persistent pool cluster, like `ray start`. `start` runs the head or node in the
  * background and returns once it is serving; the secret is written to a 0600 file on the head's host.
+ * `start --head --dashboard-port P [--dashboard-host H]` also serves the cluster's live dashboard from the
+ * head (src/dashboard/cluster-monitor.ts) and prints its URL.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
