@@ -46,9 +46,18 @@ export function gatherRows(csr: Csr, c: Float64Array, y: Float64Array): void {
   const rows = rowPtr.length - 1;
   let j = rowPtr[0];
   for (let r = 0; r < rows; r++) {
+    // Two partial sums overlap the (cache-missing) loads of c: 87 against 104 ms per 13.2 M entries;
+    // four were slower again (157 ms). global-pagerank.ts inlines the same loop with its update.
     const end = rowPtr[r + 1];
-    let s = 0;
-    for (; j < end; j++) s += c[col[j]];
-    y[r] = s;
+    const end1 = end - 1;
+    let s0 = 0;
+    let s1 = 0;
+    while (j < end1) {
+      s0 += c[col[j]];
+      s1 += c[col[j + 1]];
+      j += 2;
+    }
+    if (j < end) s0 += c[col[j++]];
+    y[r] = s0 + s1;
   }
 }

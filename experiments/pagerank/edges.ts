@@ -82,19 +82,25 @@ export function edgeBlocks(file: EdgeFile, blockBytes: number): { start: number;
   return fixedBlocks(file.size, Math.max(1, Math.round(blockBytes)));
 }
 
-/** One block's edges in full (a byte range of a CSV, or batches [start, end) of an Arrow file). */
+/** One block's edges as chunks (a byte range of a CSV, or batches [start, end) of an Arrow file). */
+export async function* edgeBlockChunks(
+  file: EdgeFile,
+  block: { start: number; end: number },
+): AsyncGenerator<EdgeChunk> {
+  if (file.csv === undefined) {
+    for await (const ch of readArrowChunks(file.path, { lo: block.start, hi: block.end })) {
+      yield { src: ch.columns[0], dst: ch.columns[1] };
+    }
+  } else yield* readCsvRange(file, block.start, block.end);
+}
+
+/** One block's edges in full. */
 export async function loadEdgeBlock(
   file: EdgeFile,
   block: { start: number; end: number },
 ): Promise<EdgeChunk> {
   const parts: EdgeChunk[] = [];
-  if (file.csv === undefined) {
-    for await (const ch of readArrowChunks(file.path, { lo: block.start, hi: block.end })) {
-      parts.push({ src: ch.columns[0], dst: ch.columns[1] });
-    }
-  } else {
-    for await (const ch of readCsvRange(file, block.start, block.end)) parts.push(ch);
-  }
+  for await (const ch of edgeBlockChunks(file, block)) parts.push(ch);
   return concatEdges(parts);
 }
 

@@ -1,17 +1,23 @@
 /**
  * `--mode global` in the pool style. The driver splits the file into one partition per worker; each
  * partition is loaded once by a task and stays in that worker's object store. The driver numbers the
- * nodes (it holds O(nodes): the id table and the degree, score and c vectors, never an edge), has each
- * partition build its CSR once, and per iteration submits one product task per partition with the
- * partition's CSR ref and the current c put once into the object store; it sums the partial products
- * and does the damping/dangling update itself.
+ * nodes (it holds O(nodes): the id table and the degree, score and c vectors, never an edge), labels
+ * them hub-first and cuts the labels into one row block per partition, balanced by entries (as the
+ * SPMD style, global-pagerank.ts). Each partition then sends the other blocks the edges that touch
+ * their rows (splitForRows, then one small pick task per pair, both where the partition lives), and
+ * block p's CSR is built on partition p's worker: its largest argument is partition p itself, so the
+ * locality-aware scheduler places it there, and every product task follows its CSR.
+ * Per iteration: c is put once, one product task per block returns the block's slice of A·c (N values
+ * in all, where edge partitions would return N values each), and the driver does the update.
  */
-import type { Pool } from '../../src/pool/index.js';
+import type { ObjectRef, Pool } from '../../src/pool/index.js';
+import type { Csr } from './csr.js';
 import { degreeOrder } from './degree-order.js';
 import type { EdgeFile } from './edges.js';
 import { EmptyGraphError } from './errors.js';
 import type { GlobalOptions, GlobalResult } from './global-pagerank.js';
 import { IdIndex } from './id-index.js';
+import { rowBounds } from './row-blocks.js';
 import { topK } from './top-k.js';
 
 const TASKS = new URL('./pool-tasks.ts', import.meta.url);
@@ -23,19 +29,24 @@ export async function globalPagerankPool(
   opts: GlobalOptions & { skipBadLines?: boolean },
 ): Promise<GlobalResult> {
   const { damping = 0.85, tol = 1e-9, maxIter = 200, top = 10 } = opts;
-  const phase = (name: string, t: number): void => opts.onPhase?.(name, (performance.now() - t) / 1000);
+  let t = performance.now();
+  const phase = (name: string): void => {
+    const now = performance.now();
+    opts.onPhase?.(name, (now - t) / 1000);
+    t = now;
+  };
   type T = typeof import('./pool-tasks.js');
   const load = pool.remote<T['loadPartition']>(TASKS, 'loadPartition');
   const idsOf = pool.remote<T['partitionIds']>(TASKS, 'partitionIds');
-  const build = pool.remote<T['buildPartitionCsr']>(TASKS, 'buildPartitionCsr');
+  const split = pool.remote<T['splitForRows']>(TASKS, 'splitForRows');
+  const pick = pool.remote<T['pick']>(TASKS, 'pick');
+  const buildRows = pool.remote<T['buildRows']>(TASKS, 'buildRows');
   const multiply = pool.remote<T['multiply']>(TASKS, 'multiply');
 
-  let t = performance.now();
   const ranges = splitCount(file.csv === undefined ? file.batches : file.size, partitions);
   const parts = ranges.map((r) => load(file.path, r.start, r.end, opts.skipBadLines ?? false));
   const infos = await pool.get(parts.map((p) => idsOf(p)));
-  phase('read', t);
-  t = performance.now();
+  phase('read');
 
   // Node numbering and global degrees on the driver, partitions in order.
   const index = new IdIndex(1 << 16);
@@ -57,12 +68,25 @@ export async function globalPagerankPool(
   edges /= 2;
   if (edges === 0) throw new EmptyGraphError(opts.file ?? file.path);
   const perm = degreeOrder(deg);
-  for (const g of locals) for (let i = 0; i < g.length; i++) g[i] = perm[g[i]];
-  const csrs = parts.map((p, i) => build(p, locals[i], n));
-  await pool.get(csrs);
-  const invDeg = new Float64Array(n);
-  for (let i = 0; i < n; i++) invDeg[perm[i]] = deg[i] > 0 ? 1 / deg[i] : 0;
-  phase('index', t);
+  const degByLabel = new Float64Array(n);
+  for (let i = 0; i < n; i++) degByLabel[perm[i]] = deg[i];
+  const invDeg = degByLabel.map((d) => (d > 0 ? 1 / d : 0));
+  const blocks = parts.length;
+  const bounds = rowBounds(degByLabel, blocks);
+  const labels = locals.map((g) => {
+    for (let i = 0; i < g.length; i++) g[i] = perm[g[i]];
+    return pool.put(g);
+  });
+  phase('ids');
+
+  const splits = parts.map((part, q) => split(part, labels[q], bounds, q));
+  const csrs: ObjectRef<Csr>[] = parts.map((part, p) => {
+    const others = splits.filter((_, q) => q !== p).map((s) => pick(s, p));
+    return buildRows(part, labels[p], bounds, p, ...others);
+  });
+  // Wait, not get: the CSRs stay on their workers.
+  await pool.wait(csrs, { numReturns: csrs.length });
+  phase('rows');
 
   const x = new Float64Array(n).fill(1 / n);
   let c = new Float64Array(n);
@@ -75,21 +99,24 @@ export async function globalPagerankPool(
   let converged = false;
   while (iterations < maxIter) {
     const ti = performance.now();
-    const cRef = await pool.put(c);
+    const cRef = pool.put(c);
     const ys = await pool.get(csrs.map((csr) => multiply(csr, cRef)));
     const base = (1 - damping) / n + (damping * dangling) / n;
     // A fresh c each iteration: the previous one may still be in flight to a worker.
     c = new Float64Array(n);
     let l1 = 0;
     dangling = 0;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let p = 0; p < ys.length; p++) s += ys[p][i];
-      const v = damping * s + base;
-      l1 += Math.abs(v - x[i]);
-      x[i] = v;
-      if (invDeg[i] === 0) dangling += v;
-      c[i] = v * invDeg[i];
+    for (let p = 0; p < blocks; p++) {
+      const y = ys[p];
+      const lo = bounds[p];
+      for (let r = 0; r < y.length; r++) {
+        const i = lo + r;
+        const v = damping * y[r] + base;
+        l1 += Math.abs(v - x[i]);
+        x[i] = v;
+        if (invDeg[i] === 0) dangling += v;
+        c[i] = v * invDeg[i];
+      }
     }
     iterations++;
     opts.onIteration?.(iterations, l1, (performance.now() - ti) / 1000);
@@ -98,6 +125,7 @@ export async function globalPagerankPool(
       break;
     }
   }
+  phase('iterate');
   let sum = 0;
   for (let i = 0; i < n; i++) sum += x[i];
   const ids = index.ids;

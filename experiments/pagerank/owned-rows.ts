@@ -13,8 +13,11 @@ import { ownerOfRow } from './row-blocks.js';
 
 const ROUND_EDGES = 1 << 22;
 
-/** Edges [from, to) of `ends` that `dst` needs (an end in its rows), as [a, b] pairs, per destination. */
-function partsFor(
+/**
+ * Edges [from, to) of `ends` that each other rank needs (an end in its rows), as [a, b] pairs, one list
+ * per rank; the list for `rank` itself stays empty (pass -1 to split for every rank).
+ */
+export function partsFor(
   ends: Int32Array,
   from: number,
   to: number,
@@ -77,10 +80,12 @@ async function exchangeEdges(
  */
 export async function buildOwnedRows(comm: PagerankComm, ends: Int32Array, bounds: Int32Array): Promise<Csr> {
   const received = comm.size > 1 ? await exchangeEdges(comm, ends, bounds) : [];
-  const lo = bounds[comm.rank];
-  const hi = bounds[comm.rank + 1];
+  return csrOfRows([ends, ...received], bounds[comm.rank], bounds[comm.rank + 1]);
+}
+
+/** Rows [lo, hi) (relative to lo) made by the pair lists `sources` (labels, [a0, b0, a1, b1, ...]). */
+export function csrOfRows(sources: Int32Array[], lo: number, hi: number): Csr {
   const rows = hi - lo;
-  const sources = [ends, ...received];
   const rowPtr = new Int32Array(rows + 1);
   for (const s of sources) countOwned(s, lo, hi, rowPtr);
   for (let r = 0; r < rows; r++) rowPtr[r + 1] += rowPtr[r];

@@ -1,12 +1,13 @@
 /**
  * Remote functions of pool.ts (named by this module's URL + export name, so every worker imports the
- * same code). Partitions and their CSRs are task results that stay in the producing worker's object
- * store; the driver passes their refs back, and the pool's locality-aware scheduler runs each
- * iteration's product on the worker that holds the partition (its largest argument).
+ * same code). Partitions, their splits and the row blocks' CSRs are task results that stay in the
+ * producing worker's object store; the driver passes their refs back, and the pool's locality-aware
+ * scheduler runs each task on the worker that holds its largest argument (see global-pool.ts).
  */
-import { buildCsr, type Csr, gatherRows } from './csr.js';
-import { type EdgeFile, loadEdgeBlock, openEdgeFile } from './edges.js';
-import { IdIndex } from './id-index.js';
+import { type Csr, gatherRows } from './csr.js';
+import { type EdgeFile, edgeBlockChunks, loadEdgeBlock, openEdgeFile } from './edges.js';
+import { indexLocalEdges, localDegrees } from './local-edges.js';
+import { csrOfRows, partsFor } from './owned-rows.js';
 import { type BlockScores, torchPageRank } from './torch-ppr.js';
 
 /** One partition's edges as local indices, the ids they stand for and each id's local degree. */
@@ -28,16 +29,8 @@ export async function loadPartition(
   skip: boolean,
 ): Promise<Partition> {
   const file = await edgeFile(path, skip);
-  const { src, dst } = await loadEdgeBlock(file, { start, end });
-  const idx = new IdIndex(1 << 16);
-  const ends = new Int32Array(2 * src.length);
-  for (let i = 0; i < src.length; i++) {
-    ends[2 * i] = idx.insert(src[i]);
-    ends[2 * i + 1] = idx.insert(dst[i]);
-  }
-  const degree = new Float64Array(idx.size);
-  for (let i = 0; i < ends.length; i++) degree[ends[i]]++;
-  return { ids: idx.ids.slice(), ends, degree };
+  const { ends, ids } = await indexLocalEdges(edgeBlockChunks(file, { start, end }));
+  return { ids: ids.ids.slice(), ends, degree: localDegrees(ends, ids.size) };
 }
 
 /** The partition's distinct ids and their local degrees (what the driver needs to number nodes). */
@@ -45,16 +38,38 @@ export function partitionIds(p: Partition): { ids: Float64Array; degree: Float64
   return { ids: p.ids, degree: p.degree };
 }
 
-/** The partition's CSR over all `nodes` nodes, with local indices relabelled by `label`. */
-export function buildPartitionCsr(p: Partition, label: Int32Array, nodes: number): Csr {
+/** The partition's edges as labels (`label` maps its local indices), in a new array. */
+function labelled(p: Partition, label: Int32Array): Int32Array {
   const ends = new Int32Array(p.ends.length);
   for (let i = 0; i < ends.length; i++) ends[i] = label[p.ends[i]];
-  return buildCsr(ends, nodes);
+  return ends;
 }
 
-/** One iteration's product for one partition: y = A_p · c over all nodes. */
+/** The partition's edges that each other row block needs, one pair list per block (its own empty). */
+export function splitForRows(p: Partition, label: Int32Array, bounds: Int32Array, own: number): Int32Array[] {
+  const ends = labelled(p, label);
+  return partsFor(ends, 0, ends.length / 2, bounds, own);
+}
+
+/** One block's list out of splitForRows' result (a small task that runs where the split lives). */
+export function pick(parts: Int32Array[], block: number): Int32Array {
+  return parts[block];
+}
+
+/** The CSR of row block `block`: this partition's edges plus the lists other partitions sent. */
+export function buildRows(
+  p: Partition,
+  label: Int32Array,
+  bounds: Int32Array,
+  block: number,
+  ...others: Int32Array[]
+): Csr {
+  return csrOfRows([labelled(p, label), ...others], bounds[block], bounds[block + 1]);
+}
+
+/** One iteration's product for one row block: y = (A·c) restricted to the block's rows. */
 export function multiply(csr: Csr, c: Float64Array): Float64Array {
-  const y = new Float64Array(c.length);
+  const y = new Float64Array(csr.rowPtr.length - 1);
   gatherRows(csr, c, y);
   return y;
 }
