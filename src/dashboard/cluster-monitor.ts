@@ -10,14 +10,13 @@ import type { Head, HeadObserver, WorkerRec } from '../pool/head.js';
 import type { HelloBody } from '../pool/head-link.js';
 import type { DriverFeedSample, NodeFeedSample, ProcFeed } from './cluster-feed.js';
 import { FEED_KEY } from './cluster-feed.js';
-import { History } from './history.js';
 import { HostSampler } from './host-sampler.js';
 import { LogRing } from './log-ring.js';
-import { emptyTasks, RateTracker } from './state-summary.js';
-import type { DashboardState, HistorySample, NodeInfo, ProcessInfo, RankInfo } from './state-types.js';
+import { SampledSource } from './sampled-source.js';
+import { emptyTasks } from './state-summary.js';
+import type { DashboardState, NodeInfo, ProcessInfo, RankInfo } from './state-types.js';
 import { taskCounters } from './task-counters.js';
 
-const SAMPLE_EVERY_MS = 1000;
 /** A client whose heartbeats stopped this long ago has left (drivers say no goodbye when killed). */
 const GONE_AFTER_MS = 5000;
 /** Dead workers stay listed (as failed or exited) this long, so a crash is seen on the page. */
@@ -38,19 +37,16 @@ interface ExitRec {
   at: number;
 }
 
-export class ClusterMonitor implements HeadObserver {
+export class ClusterMonitor extends SampledSource implements HeadObserver {
   private readonly nodes = new Map<string, Seen<NodeFeedSample>>();
   private readonly drivers = new Map<string, Seen<DriverFeedSample>>();
   private readonly exits: ExitRec[] = [];
   private readonly rings = new Map<string, LogRing>();
   private readonly sampler = new HostSampler();
-  private readonly history = new History();
-  private readonly rates = new RateTracker();
-  private readonly listeners = new Set<(s: DashboardState, h: HistorySample) => void>();
   private own?: { node: NodeInfo; head: ProcessInfo };
-  private timer?: NodeJS.Timeout;
 
   constructor(private readonly head: Head) {
+    super();
     head.observer = this;
     taskCounters.enabled = true;
   }
@@ -83,23 +79,7 @@ export class ClusterMonitor implements HeadObserver {
     return r;
   }
 
-  start(): void {
-    this.sample();
-    this.timer ??= setInterval(() => this.sample(), SAMPLE_EVERY_MS);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  subscribe(cb: (s: DashboardState, h: HistorySample) => void): () => void {
-    this.listeners.add(cb);
-    return () => this.listeners.delete(cb);
-  }
-
-  sample(): void {
+  protected override refresh(): void {
     const now = Date.now();
     for (const m of [this.nodes, this.drivers])
       for (const [k, v] of m) if (now - v.at > GONE_AFTER_MS) m.delete(k);
@@ -115,10 +95,6 @@ export class ClusterMonitor implements HeadObserver {
         state: 'running',
       },
     };
-    const s = this.state();
-    const h = this.rates.point(s);
-    this.history.push(h);
-    for (const cb of this.listeners) cb(s, h);
   }
 
   state(): DashboardState {
@@ -186,10 +162,6 @@ export class ClusterMonitor implements HeadObserver {
       tasks: taskCounters.attached ? taskCounters.read() : emptyTasks(),
       collectives: { ops: 0, bytes: 0, secondsInCollectives: 0 },
     };
-  }
-
-  samples(): HistorySample[] {
-    return this.history.all();
   }
 
   logs(rank: number, tail: number): string[] | undefined {

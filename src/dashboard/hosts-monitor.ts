@@ -5,12 +5,10 @@
  * point a second, 15 minutes kept, as for a local job.
  */
 import type { DashEvent } from '../../launcher/agent-protocol.js';
-import { History } from './history.js';
 import { LogRing } from './log-ring.js';
-import { RateTracker, sumReports } from './state-summary.js';
-import type { DashboardState, HistorySample, NodeInfo, RankInfo, RankReport } from './state-types.js';
-
-const SAMPLE_EVERY_MS = 1000;
+import { SampledSource } from './sampled-source.js';
+import { sumReports } from './state-summary.js';
+import type { DashboardState, NodeInfo, RankInfo, RankReport } from './state-types.js';
 
 interface HostRec {
   host: string;
@@ -18,18 +16,15 @@ interface HostRec {
   reports: Record<number, RankReport>;
 }
 
-export class HostsMonitor {
+export class HostsMonitor extends SampledSource {
   /** One per agent, in hostfile order (a host listed twice runs two agents). */
   private readonly hosts: HostRec[];
   private readonly ranks = new Map<number, RankInfo>();
   private readonly rings = new Map<number, LogRing>();
-  private readonly history = new History();
-  private readonly rates = new RateTracker();
-  private readonly listeners = new Set<(s: DashboardState, h: HistorySample) => void>();
-  private timer?: NodeJS.Timeout;
 
   /** Hosts in hostfile order, so the page lists them as the user wrote them. */
   constructor(hostNames: string[]) {
+    super();
     this.hosts = hostNames.map((host) => ({ host, reports: {} }));
   }
 
@@ -73,28 +68,6 @@ export class HostsMonitor {
     }
   }
 
-  start(): void {
-    this.timer ??= setInterval(() => this.sample(), SAMPLE_EVERY_MS);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  subscribe(cb: (s: DashboardState, h: HistorySample) => void): () => void {
-    this.listeners.add(cb);
-    return () => this.listeners.delete(cb);
-  }
-
-  sample(): void {
-    const s = this.state();
-    const h = this.rates.point(s);
-    this.history.push(h);
-    for (const cb of this.listeners) cb(s, h);
-  }
-
   state(): DashboardState {
     const ranks = [...this.ranks.values()].sort((a, b) => a.rank - b.rank).map((r) => ({ ...r }));
     const nodes: NodeInfo[] = [];
@@ -109,10 +82,6 @@ export class HostsMonitor {
     }
     const reports = this.hosts.flatMap((h) => Object.values(h.reports));
     return { nodes, ranks, ...sumReports(reports) };
-  }
-
-  samples(): HistorySample[] {
-    return this.history.all();
   }
 
   logs(rank: number, tail: number): string[] | undefined {

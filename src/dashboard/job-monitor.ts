@@ -6,21 +6,12 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
-import { History } from './history.js';
 import { HostSampler } from './host-sampler.js';
 import { LogRing } from './log-ring.js';
-import { emptyTasks, RateTracker, sumReports } from './state-summary.js';
-import type {
-  DashboardState,
-  HistorySample,
-  NodeInfo,
-  ProcessRole,
-  RankInfo,
-  RankReport,
-} from './state-types.js';
+import { SampledSource } from './sampled-source.js';
+import { sumReports } from './state-summary.js';
+import type { DashboardState, NodeInfo, ProcessRole, RankInfo, RankReport } from './state-types.js';
 import { isRankReport } from './state-types.js';
-
-export const SAMPLE_EVERY_MS = 1000;
 
 interface RankExitInfo {
   rank: number;
@@ -43,19 +34,13 @@ export interface TrackedJob {
   onRankExit(cb: (e: RankExitInfo) => void): void;
 }
 
-export { emptyTasks };
-
 /** Lines of one rank relayed per second at most (SSH agents); a flood keeps its newest lines. */
 const RELAY_LINES = 500;
 
-export class JobMonitor {
+export class JobMonitor extends SampledSource {
   private readonly ranks = new Map<number, RankRec>();
   private readonly sampler = new HostSampler();
-  private readonly history = new History();
-  private readonly listeners = new Set<(s: DashboardState, h: HistorySample) => void>();
   private node: NodeInfo;
-  private timer?: NodeJS.Timeout;
-  private readonly rates = new RateTracker();
 
   /**
    * pool: rank 0 is the driver (and serves the head), the other ranks are workers. host: the name shown
@@ -65,6 +50,7 @@ export class JobMonitor {
     private readonly pool: boolean,
     readonly host = hostname(),
   ) {
+    super();
     this.node = { host, cpuPercent: 0, memUsedBytes: 0, memTotalBytes: 0, processes: [] };
   }
 
@@ -99,28 +85,11 @@ export class JobMonitor {
       if (e.signal) rec.info.signal = e.signal;
       rec.rssBytes = 0;
       rec.cpuPercent = 0;
-      this.emit();
+      this.pushNow();
     });
   }
 
-  start(): void {
-    this.sample();
-    this.timer ??= setInterval(() => this.sample(), SAMPLE_EVERY_MS);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** Called with every new state (once a second, and when a rank exits). */
-  subscribe(cb: (s: DashboardState, h: HistorySample) => void): () => void {
-    this.listeners.add(cb);
-    return () => this.listeners.delete(cb);
-  }
-
-  sample(): void {
+  protected override refresh(): void {
     const host = this.sampler.host();
     for (const rec of this.ranks.values()) {
       if (rec.info.state !== 'starting' && rec.info.state !== 'running') continue;
@@ -142,18 +111,6 @@ export class JobMonitor {
         state: r.info.state,
       })),
     };
-    const s = this.state();
-    const h = this.rates.point(s);
-    this.history.push(h);
-    for (const cb of this.listeners) cb(s, h);
-  }
-
-  private emit(): void {
-    const all = this.history.all();
-    const last = all[all.length - 1];
-    if (!last) return;
-    const s = this.state();
-    for (const cb of this.listeners) cb(s, last);
   }
 
   state(): DashboardState {
@@ -169,10 +126,6 @@ export class JobMonitor {
       tasks,
       collectives,
     };
-  }
-
-  samples(): HistorySample[] {
-    return this.history.all();
   }
 
   logs(rank: number, tail: number): string[] | undefined {
