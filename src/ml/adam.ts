@@ -40,7 +40,9 @@ export class Adam {
       );
     }
     this.t++;
-    const { beta1, beta2, eps, m, v } = this;
+    const { beta1, beta2, eps, m } = this;
+    // read as this.v (not destructured): Biome's unused-private-member check does not see destructuring
+    const v = this.v;
     const bc1 = 1 - beta1 ** this.t;
     const bc2Sqrt = Math.sqrt(1 - beta2 ** this.t);
     const stepSize = this.lr / bc1;
