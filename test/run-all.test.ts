@@ -140,6 +140,7 @@ t.test(
   },
 );
 
+// 8 s, not less: under load, starting two tsx ranks alone took over 3 s, and the check needs both to have started.
 t.test('a cell over --cell-timeout is stopped with its whole process group and marked failed', async (t) => {
   const dir = await workdir(t);
   const pids = join(dir, 'pids');
@@ -147,14 +148,14 @@ t.test('a cell over --cell-timeout is stopped with its whole process group and m
     [
       ...standinArgs(dir),
       ...['--sizes', '10kb', '--ranks', '2', '--styles', 'spmd', '--experiments', 'pagerank'],
-      ...['--pagerank-modes', 'global', '--cell-timeout', '3', '--no-report'],
+      ...['--pagerank-modes', 'global', '--cell-timeout', '8', '--no-report'],
     ],
     { STANDIN_SLEEP: 'pagerank/spmd/2', STANDIN_PIDS: pids },
   );
   t.equal(run.code, 1);
   t.match(
     run.stderr,
-    /pagerank_10kb_2nodes_spmd_global: FAILED in \d+s \(timed out after 3s \(--cell-timeout\)\)/,
+    /pagerank_10kb_2nodes_spmd_global: FAILED in \d+s \(timed out after 8s \(--cell-timeout\)\)/,
   );
   const ranks = (await lines(pids)).map(Number);
   t.equal(ranks.length, 2, 'both ranks had started');
