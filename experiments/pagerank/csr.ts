@@ -47,7 +47,7 @@ export function gatherRows(csr: Csr, c: Float64Array, y: Float64Array): void {
   let j = rowPtr[0];
   for (let r = 0; r < rows; r++) {
     // Two partial sums overlap the (cache-missing) loads of c: 87 against 104 ms per 13.2 M entries;
-    // four were slower again (157 ms). global-pagerank.ts inlines the same loop with its update.
+    // four were slower again (157 ms). row-step.ts runs the same loop fused with the update.
     const end = rowPtr[r + 1];
     const end1 = end - 1;
     let s0 = 0;
