@@ -3,7 +3,7 @@ import t from 'tap';
 import { cookieValue, dashboardToken, isLoopback, sameToken } from '../src/dashboard/access-token.js';
 import { History } from '../src/dashboard/history.js';
 import { HostsMonitor } from '../src/dashboard/hosts-monitor.js';
-import { LogRing } from '../src/dashboard/log-ring.js';
+import { LogRing, RELAY_LINES } from '../src/dashboard/log-ring.js';
 import {
   hostCpuPercent,
   parseHostCpu,
@@ -82,6 +82,18 @@ t.test('log ring: new lines for relaying, a flood keeps the newest', async (t) =
   t.same(r.drainNew(5).lines, ['tail without newline'], 'a last partial line is relayed at exit');
 });
 
+t.test('log ring: relayNew leads a flood with a notice and ends a partial line when final', async (t) => {
+  const r = new LogRing(1000);
+  for (let i = 0; i < RELAY_LINES + 3; i++) r.push(`l${i}\n`);
+  const lines = r.relayNew(false, ' of rank 4');
+  t.equal(lines.length, RELAY_LINES + 1);
+  t.equal(lines[0], '[tsrun dashboard: 3 lines of rank 4 not relayed]');
+  t.equal(lines[1], 'l3', 'the newest lines are kept');
+  r.push('no newline');
+  t.same(r.relayNew(false), [], 'a partial line waits while the process lives');
+  t.same(r.relayNew(true), ['no newline']);
+});
+
 t.test('hosts monitor: merges agents, an exit is not undone by an older sample', async (t) => {
   const m = new HostsMonitor(['hostA', 'hostB']);
   m.started(0, 0, [100]);
@@ -104,27 +116,21 @@ t.test('hosts monitor: merges agents, an exit is not undone by an older sample',
     tsrunDashboard: 1 as const,
     collectives: { ops, bytes: 10 * ops, secondsInCollectives: 0 },
   });
-  m.dash(1, {
-    ev: 'dash',
-    node: node([200, 201]),
-    ranks: [
-      { rank: 1, host: 'x', pid: 200, state: 'running' },
-      { rank: 2, host: 'x', pid: 201, state: 'running' },
-    ],
-    reports: { 1: report(3), 2: report(4) },
-    logs: { 2: ['hello from 2'] },
-  });
+  // Host B's agent samples both its ranks as running, with the given new output lines.
+  const sampleB = (logs: Record<number, string[]>) =>
+    m.dash(1, {
+      ev: 'dash',
+      node: node([200, 201]),
+      ranks: [
+        { rank: 1, host: 'x', pid: 200, state: 'running' },
+        { rank: 2, host: 'x', pid: 201, state: 'running' },
+      ],
+      reports: { 1: report(3), 2: report(4) },
+      logs,
+    });
+  sampleB({ 2: ['hello from 2'] });
   m.exited({ rank: 2, code: null, signal: 'SIGKILL' });
-  m.dash(1, {
-    ev: 'dash',
-    node: node([200, 201]),
-    ranks: [
-      { rank: 1, host: 'x', pid: 200, state: 'running' },
-      { rank: 2, host: 'x', pid: 201, state: 'running' },
-    ],
-    reports: { 1: report(3), 2: report(4) },
-    logs: {},
-  });
+  sampleB({});
   const s = m.state();
   t.same(
     s.nodes.map((n) => n.host),

@@ -6,6 +6,7 @@
  */
 import type { DashEvent } from '../../launcher/agent-protocol.js';
 import { JobMonitor, type TrackedJob } from './job-monitor.js';
+import type { DashboardState } from './state-types.js';
 
 export class AgentRelay {
   private readonly monitor: JobMonitor;
@@ -16,7 +17,7 @@ export class AgentRelay {
     private readonly emit: (e: DashEvent) => void,
   ) {
     this.monitor = new JobMonitor(o.pool, o.host);
-    this.unsubscribe = this.monitor.subscribe(() => this.send(false));
+    this.unsubscribe = this.monitor.subscribe((s) => this.send(s, false));
   }
 
   track(job: TrackedJob, ranks: number[]): void {
@@ -29,11 +30,11 @@ export class AgentRelay {
     this.monitor.stop();
     this.unsubscribe();
     this.monitor.sample();
-    this.send(true);
+    this.send(this.monitor.state(), true);
   }
 
-  private send(final: boolean): void {
-    const s = this.monitor.state();
+  /** `s` is the sample's own state (the subscriber gets it), not built a second time. */
+  private send(s: DashboardState, final: boolean): void {
     this.emit({
       ev: 'dash',
       node: s.nodes[0],

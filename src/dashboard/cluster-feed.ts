@@ -6,10 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { type HostSample, HostSampler } from './host-sampler.js';
-import { LogRing } from './log-ring.js';
-
-/** Lines of one worker relayed per heartbeat at most; a flood keeps its newest lines. */
-const RELAY_LINES = 500;
+import { LogRing, RELAY_LINES } from './log-ring.js';
 
 export interface ProcFeed {
   pid: number;
@@ -48,9 +45,7 @@ export class NodeFeed {
     const logs: Record<number, string[]> = {};
     for (const [pid, ring] of this.rings) {
       const live = pids.includes(pid);
-      if (!live) ring.flushPartial();
-      const { lines, skipped } = ring.drainNew(RELAY_LINES);
-      if (skipped > 0) lines.unshift(`[tsrun dashboard: ${skipped} lines not relayed]`);
+      const lines = ring.relayNew(!live);
       if (lines.length > 0) logs[pid] = lines;
       if (!live) this.rings.delete(pid);
     }

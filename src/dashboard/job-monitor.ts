@@ -34,9 +34,6 @@ export interface TrackedJob {
   onRankExit(cb: (e: RankExitInfo) => void): void;
 }
 
-/** Lines of one rank relayed per second at most (SSH agents); a flood keeps its newest lines. */
-const RELAY_LINES = 500;
-
 export class JobMonitor extends SampledSource {
   private readonly ranks = new Map<number, RankRec>();
   private readonly sampler = new HostSampler();
@@ -143,9 +140,7 @@ export class JobMonitor extends SampledSource {
   drainLogs(final = false): Record<number, string[]> {
     const out: Record<number, string[]> = {};
     for (const [rank, r] of this.ranks) {
-      if (final) r.logs.flushPartial();
-      const { lines, skipped } = r.logs.drainNew(RELAY_LINES);
-      if (skipped > 0) lines.unshift(`[tsrun dashboard: ${skipped} lines of rank ${rank} not relayed]`);
+      const lines = r.logs.relayNew(final, ` of rank ${rank}`);
       if (lines.length > 0) out[rank] = lines;
     }
     return out;

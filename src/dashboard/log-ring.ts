@@ -7,6 +7,8 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
 export const LOG_LINES_KEPT = 2000;
+/** Lines of one process relayed to another per second at most (SSH agents, pool node agents). */
+export const RELAY_LINES = 500;
 /** A line longer than this is cut: the viewer is for reading, not for dumps. */
 const MAX_LINE_CHARS = 4000;
 
@@ -54,11 +56,18 @@ export class LogRing {
     const skipped = this.fresh - take;
     this.fresh = 0;
     if (take === 0) return { lines: [], skipped };
-    const ordered =
-      this.lines.length < this.capacity
-        ? this.lines
-        : [...this.lines.slice(this.next), ...this.lines.slice(0, this.next)];
-    return { lines: ordered.slice(-take), skipped };
+    return { lines: this.ordered().slice(-take), skipped };
+  }
+
+  /**
+   * What to relay now: drainNew(RELAY_LINES), led by a line saying how many older lines were left out
+   * (`who` names the process in it); `final` (the process is gone) also relays a pending partial line.
+   */
+  relayNew(final: boolean, who = ''): string[] {
+    if (final) this.flushPartial();
+    const { lines, skipped } = this.drainNew(RELAY_LINES);
+    if (skipped > 0) lines.unshift(`[tsrun dashboard: ${skipped} lines${who} not relayed]`);
+    return lines;
   }
 
   /** Ends the pending partial line (the process exited without a final newline). */
@@ -69,12 +78,15 @@ export class LogRing {
 
   /** The last n lines, oldest first, with a pending partial line at the end. */
   tail(n: number): string[] {
-    const ordered =
-      this.lines.length < this.capacity
-        ? this.lines
-        : [...this.lines.slice(this.next), ...this.lines.slice(0, this.next)];
-    const out = ordered.slice(-n);
+    const out = this.ordered().slice(-n);
     if (this.partial) out.push(this.partial);
     return out.slice(-n);
+  }
+
+  /** The kept lines, oldest first. */
+  private ordered(): string[] {
+    return this.lines.length < this.capacity
+      ? this.lines
+      : [...this.lines.slice(this.next), ...this.lines.slice(0, this.next)];
   }
 }
