@@ -12,14 +12,13 @@
  * Memory per rank: the rank's edges and owned entries as Int32 plus a few N-length vectors.
  */
 import type { Csr } from './csr.js';
-import { degreeOrder } from './degree-order.js';
 import type { EdgeChunk } from './edges.js';
 import { EmptyGraphError } from './errors.js';
 import type { PagerankComm } from './global-comm.js';
 import { assignGlobalIds, type GlobalIds } from './id-mapping.js';
 import { indexLocalEdges, type LocalEdges, localDegrees } from './local-edges.js';
 import { buildOwnedRows } from './owned-rows.js';
-import { rowBounds } from './row-blocks.js';
+import { labelRows } from './row-blocks.js';
 import { rowStep } from './row-step.js';
 import { mergeTop, type Ranked, topK } from './top-k.js';
 
@@ -70,11 +69,7 @@ async function setup(comm: PagerankComm, local: LocalEdges, phase: Phase): Promi
   for (let l = 0; l < gol.length; l++) deg[gol[l]] += ldeg[l];
   await comm.allReduce(deg, 'sum');
   phase('ids');
-  const perm = degreeOrder(deg);
-  const degByLabel = new Float64Array(n);
-  for (let i = 0; i < n; i++) degByLabel[perm[i]] = deg[i];
-  const invDeg = degByLabel.map((d) => (d > 0 ? 1 / d : 0));
-  const bounds = rowBounds(degByLabel, comm.size);
+  const { perm, invDeg, bounds } = labelRows(deg, comm.size);
   // Local index -> label, then every end to its label, in place.
   const label = new Int32Array(gol.length);
   for (let l = 0; l < gol.length; l++) label[l] = perm[gol[l]];

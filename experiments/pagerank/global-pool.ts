@@ -12,12 +12,11 @@
  */
 import type { ObjectRef, Pool } from '../../src/pool/index.js';
 import type { Csr } from './csr.js';
-import { degreeOrder } from './degree-order.js';
 import type { EdgeFile } from './edges.js';
 import { EmptyGraphError } from './errors.js';
 import type { GlobalOptions, GlobalResult } from './global-pagerank.js';
 import { IdIndex } from './id-index.js';
-import { rowBounds } from './row-blocks.js';
+import { labelRows } from './row-blocks.js';
 import { topK } from './top-k.js';
 
 const TASKS = new URL('./pool-tasks.ts', import.meta.url);
@@ -67,12 +66,8 @@ export async function globalPagerankPool(
   });
   edges /= 2;
   if (edges === 0) throw new EmptyGraphError(opts.file ?? file.path);
-  const perm = degreeOrder(deg);
-  const degByLabel = new Float64Array(n);
-  for (let i = 0; i < n; i++) degByLabel[perm[i]] = deg[i];
-  const invDeg = degByLabel.map((d) => (d > 0 ? 1 / d : 0));
   const blocks = parts.length;
-  const bounds = rowBounds(degByLabel, blocks);
+  const { perm, invDeg, bounds } = labelRows(deg, blocks);
   const labels = locals.map((g) => {
     for (let i = 0; i < g.length; i++) g[i] = perm[g[i]];
     return pool.put(g);

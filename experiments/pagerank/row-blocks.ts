@@ -4,6 +4,7 @@
  * The split balances work, not rows: row v costs deg(v) gathered entries plus a constant for its
  * update, and with hubs first an even split by rows would give rank 0 most of the entries.
  */
+import { degreeOrder } from './degree-order.js';
 
 /** Per-row cost beyond its entries (the row's loop, update and slice write), in entries. */
 const ROW_OVERHEAD = 2;
@@ -38,4 +39,19 @@ export function ownerOfRow(bounds: Int32Array, v: number): number {
     else hi = mid - 1;
   }
   return lo;
+}
+
+/**
+ * What both styles derive from the global degrees (by global index): hub-first labels (perm[index] =
+ * label), 1/degree by label (0 marks a dangling node) and the row ranges of `parts` owners.
+ */
+export function labelRows(
+  deg: Float64Array,
+  parts: number,
+): { perm: Int32Array; invDeg: Float64Array; bounds: Int32Array } {
+  const perm = degreeOrder(deg);
+  const degByLabel = new Float64Array(deg.length);
+  for (let i = 0; i < deg.length; i++) degByLabel[perm[i]] = deg[i];
+  const invDeg = degByLabel.map((d) => (d > 0 ? 1 / d : 0));
+  return { perm, invDeg, bounds: rowBounds(degByLabel, parts) };
 }
