@@ -103,8 +103,8 @@ export class NodeAgent {
       killGraceMs: 1000,
     });
     this.jobs.add(job);
-    const pid = job.procs[0].pid;
     const proc = job.procs[0];
+    const pid = proc.pid;
     if (this.feed && pid !== undefined) {
       // Output still goes where it would have gone (the terminal or the cluster's log file).
       this.feed.follow(pid, proc.stdout, proc.stderr);
