@@ -1,10 +1,12 @@
 import t from 'tap';
-import { buildCsr, gatherRows, rowCounts } from '../experiments/pagerank/csr.js';
+import { ChebyshevWeights } from '../experiments/pagerank/chebyshev.js';
+import { buildCsr, rowCounts } from '../experiments/pagerank/csr.js';
 import { degreeOrder } from '../experiments/pagerank/degree-order.js';
 import { IdIndex, ownerOf } from '../experiments/pagerank/id-index.js';
 import { indexLocalEdges, localDegrees } from '../experiments/pagerank/local-edges.js';
 import { ownerOfRow, rowBounds } from '../experiments/pagerank/row-blocks.js';
 import { ScoreSum } from '../experiments/pagerank/score-sum.js';
+import { accumulateRows, segmentRows } from '../experiments/pagerank/segmented-rows.js';
 import { mergeTop, topK } from '../experiments/pagerank/top-k.js';
 import { torchPageRank } from '../experiments/pagerank/torch-ppr.js';
 
@@ -36,10 +38,63 @@ t.test('CSR counts each edge both ways, a self-loop twice', async (t) => {
   // Edges 0-1, 0-2, 2-2 (self-loop), 1-0 (a duplicate in the other direction).
   const csr = buildCsr(Int32Array.of(0, 1, 0, 2, 2, 2, 1, 0), 4);
   t.same(Array.from(rowCounts(csr)), [3, 2, 3, 0]);
-  const y = new Float64Array(4).fill(-1);
-  gatherRows(csr, Float64Array.of(1, 10, 100, 1000), y);
-  t.same(Array.from(y), [10 + 100 + 10, 1 + 1, 1 + 100 + 100, 0]);
+  const y = new Float64Array(4).fill(0.5);
+  accumulateRows(segmentRows(csr), Float64Array.of(1, 10, 100, 1000), y);
+  t.same(Array.from(y), [0.5 + 10 + 100 + 10, 0.5 + 1 + 1, 0.5 + 1 + 100 + 100, 0.5]);
   t.throws(() => buildCsr(Int32Array.of(0, 1, 2), 3), RangeError);
+});
+
+t.test('segmented rows: pairs by (segment, row), the same product as the CSR', async (t) => {
+  // Segments of 2 columns (shift 1): row 0 has columns 3, 0, 1, 4; row 1 has 2; row 2 has 0, 4.
+  const csr = { rowPtr: Int32Array.of(0, 4, 5, 7), col: Int32Array.of(3, 0, 1, 4, 2, 0, 4) };
+  const seg = segmentRows(csr, 1);
+  t.equal(seg.segments, 3);
+  t.equal(seg.rows, 3);
+  // Segment 0: rows 0 (0, 1) and 2 (0); segment 1: rows 0 (3) and 1 (2); segment 2: rows 0 and 2 (4).
+  t.same(Array.from(seg.pairRow), [0, 2, 0, 1, 0, 2]);
+  t.same(Array.from(seg.pairEnd), [2, 3, 4, 5, 6, 7]);
+  t.same(Array.from(seg.col), [0, 1, 0, 3, 2, 4, 4]);
+  const c = Float64Array.of(1, 2, 4, 8, 16);
+  const y = new Float64Array(3);
+  accumulateRows(seg, c, y);
+  t.same(Array.from(y), [8 + 1 + 2 + 16, 4, 1 + 16]);
+
+  // A larger random matrix: the segmented product equals a plain row-by-row sum, for any shift.
+  const rows = 300;
+  const cols = 5000;
+  const rowPtr = new Int32Array(rows + 1);
+  const col: number[] = [];
+  let s = 7;
+  for (let r = 0; r < rows; r++) {
+    const k = r % 17;
+    for (let e = 0; e < k; e++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      col.push(s % cols);
+    }
+    rowPtr[r + 1] = col.length;
+  }
+  const big = { rowPtr, col: Int32Array.from(col) };
+  const x = Float64Array.from({ length: cols }, (_, i) => 1 / (i + 1));
+  const want = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) for (let j = rowPtr[r]; j < rowPtr[r + 1]; j++) want[r] += x[big.col[j]];
+  for (const shift of [0, 4, 9, 19]) {
+    const got = new Float64Array(rows);
+    accumulateRows(segmentRows(big, shift), x, got);
+    let worst = 0;
+    for (let r = 0; r < rows; r++) worst = Math.max(worst, Math.abs(got[r] - want[r]));
+    t.ok(worst < 1e-12, `shift ${shift}: largest difference ${worst}`);
+  }
+});
+
+t.test('Chebyshev weights: plain steps first, then the recurrence towards its limit', async (t) => {
+  const w = new ChebyshevWeights(0.85, 2);
+  t.same([w.next(), w.next(), w.next()], [1, 1, 1]);
+  t.equal(w.next(), 1 / (1 - 0.85 ** 2 / 2));
+  let omega = 0;
+  for (let k = 0; k < 200; k++) omega = w.next();
+  // The fixed point of ω = 1/(1 − ρ²ω/4): 2/(1 + √(1 − ρ²)).
+  t.ok(Math.abs(omega - 2 / (1 + Math.sqrt(1 - 0.85 ** 2))) < 1e-12, `limit ${omega}`);
+  t.throws(() => new ChebyshevWeights(1), RangeError);
 });
 
 t.test('topK: highest first, ties by smaller id, any input order', async (t) => {

@@ -1,8 +1,8 @@
 /**
  * The undirected adjacency of a set of edges as CSR rows keyed by destination: every edge (a, b)
  * gives the entries a←b and b←a, so a self-loop counts twice, as in A + Aᵀ. Rows are built with a
- * counting sort (two passes over the edges, no comparison sort), and the product kernel then writes
- * every row once, sequentially, reading the source values at random.
+ * counting sort (two passes over the edges, no comparison sort); segmented-rows.ts regroups them for
+ * the product.
  */
 
 export interface Csr {
@@ -38,26 +38,4 @@ export function rowCounts(csr: Csr): Float64Array {
   const out = new Float64Array(rows);
   for (let r = 0; r < rows; r++) out[r] = csr.rowPtr[r + 1] - csr.rowPtr[r];
   return out;
-}
-
-/** y[r] = Σ c[col[j]] over row r: one sparse matrix–vector product with unit weights. */
-export function gatherRows(csr: Csr, c: Float64Array, y: Float64Array): void {
-  const { rowPtr, col } = csr;
-  const rows = rowPtr.length - 1;
-  let j = rowPtr[0];
-  for (let r = 0; r < rows; r++) {
-    // Two partial sums overlap the (cache-missing) loads of c: 87 against 104 ms per 13.2 M entries;
-    // four were slower again (157 ms). row-step.ts runs the same loop fused with the update.
-    const end = rowPtr[r + 1];
-    const end1 = end - 1;
-    let s0 = 0;
-    let s1 = 0;
-    while (j < end1) {
-      s0 += c[col[j]];
-      s1 += c[col[j + 1]];
-      j += 2;
-    }
-    if (j < end) s0 += c[col[j++]];
-    y[r] = s0 + s1;
-  }
 }

@@ -11,6 +11,9 @@
  * traffic; measured on 2 ranks it made the run slower than 1 rank.)
  * Memory per rank: the rank's edges and owned entries as Int32 plus a few N-length vectors.
  */
+
+import { collectGarbage } from '../common/collect-garbage.js';
+import { ChebyshevWeights } from './chebyshev.js';
 import type { Csr } from './csr.js';
 import type { EdgeChunk } from './edges.js';
 import { EmptyGraphError } from './errors.js';
@@ -20,6 +23,7 @@ import { indexLocalEdges, type LocalEdges, localDegrees } from './local-edges.js
 import { buildOwnedRows } from './owned-rows.js';
 import { labelRows } from './row-blocks.js';
 import { rowStep } from './row-step.js';
+import { type SegmentedRows, segmentRows } from './segmented-rows.js';
 import { mergeTop, type Ranked, topK } from './top-k.js';
 
 export interface GlobalOptions {
@@ -29,7 +33,8 @@ export interface GlobalOptions {
   top?: number;
   /** Name of the input, for errors. */
   file?: string;
-  onIteration?: (iteration: number, l1: number, seconds: number) => void;
+  /** `compute`: the seconds of `seconds` spent on this rank's rows, the rest waiting for the others. */
+  onIteration?: (iteration: number, l1: number, seconds: number, compute?: number) => void;
   onPhase?: (phase: string, seconds: number) => void;
 }
 
@@ -56,6 +61,11 @@ interface Setup {
 
 type Phase = (name: string) => void;
 
+interface Prepared extends Omit<Setup, 'csr'> {
+  edges: number;
+  rows: SegmentedRows;
+}
+
 /**
  * Global ids, degrees, labels and the owned rows. A function of its own so that the local edge list
  * and id table (most of the setup memory) are garbage once it returns.
@@ -81,6 +91,26 @@ async function setup(comm: PagerankComm, local: LocalEdges, phase: Phase): Promi
   return { g, perm, bounds, invDeg, csr };
 }
 
+/** The rank's share read and set up, its rows segmented once the edge list is garbage. */
+async function prepare(
+  comm: PagerankComm,
+  chunks: AsyncIterable<EdgeChunk>,
+  file: string,
+  phase: Phase,
+): Promise<Prepared> {
+  let local: LocalEdges | undefined = await indexLocalEdges(chunks);
+  phase('read');
+  const edges = (await comm.allReduce(Float64Array.of(local.ends.length / 2), 'sum'))[0];
+  if (edges === 0) throw new EmptyGraphError(file);
+  const { csr, ...rest } = await setup(comm, local, phase);
+  local = undefined;
+  collectGarbage();
+  // The CSR and its segmented copy are the largest arrays of the run: not next to the edge list too.
+  const rows = segmentRows(csr);
+  phase('segments');
+  return { edges, rows, ...rest };
+}
+
 export async function globalPagerank(
   comm: PagerankComm,
   chunks: AsyncIterable<EdgeChunk>,
@@ -93,12 +123,8 @@ export async function globalPagerank(
     opts.onPhase?.(name, (now - t) / 1000);
     t = now;
   };
-  let local: LocalEdges | undefined = await indexLocalEdges(chunks);
-  phase('read');
-  const edges = (await comm.allReduce(Float64Array.of(local.ends.length / 2), 'sum'))[0];
-  if (edges === 0) throw new EmptyGraphError(opts.file ?? 'input');
-  const { g, perm, bounds, invDeg, csr } = await setup(comm, local, phase);
-  local = undefined;
+  const { edges, g, perm, bounds, invDeg, rows } = await prepare(comm, chunks, opts.file ?? 'input', phase);
+  collectGarbage();
   const n = g.nodes;
   const lo = bounds[comm.rank];
   const len = bounds[comm.rank + 1] - lo;
@@ -112,6 +138,9 @@ export async function globalPagerank(
   }
   // Two alternating send buffers: the one of iteration i is rewritten at i + 2, and every rank has
   // received it by then (it entered the all-gather of i + 1 only after finishing that of i).
+  const xPrev = new Float64Array(len);
+  const acc = new Float64Array(len);
+  const weights = new ChebyshevWeights(damping);
   const cBlocks = [new Float64Array(len + 2), new Float64Array(len + 2)];
   let iterations = 0;
   let converged = false;
@@ -119,7 +148,8 @@ export async function globalPagerank(
     const ti = performance.now();
     const base = (1 - damping) / n + (damping * dangling) / n;
     const cb = cBlocks[iterations & 1];
-    rowStep(csr, c, invDeg, x, cb, { damping, base, lo });
+    rowStep(rows, c, invDeg, x, xPrev, acc, cb, { damping, base, lo, omega: weights.next() });
+    const tc = performance.now();
     const parts = await comm.allGather(cb);
     let l1 = 0;
     dangling = 0;
@@ -131,7 +161,7 @@ export async function globalPagerank(
       dangling += p[k + 1];
     }
     iterations++;
-    opts.onIteration?.(iterations, l1, (performance.now() - ti) / 1000);
+    opts.onIteration?.(iterations, l1, (performance.now() - ti) / 1000, (tc - ti) / 1000);
     if (l1 < tol) {
       converged = true;
       break;

@@ -5,18 +5,19 @@
  * them hub-first and cuts the labels into one row block per partition, balanced by entries (as the
  * SPMD style, global-pagerank.ts). Each partition then sends the other blocks the edges that touch
  * their rows (splitForRows, then one small pick task per pair, both where the partition lives), and
- * block p's CSR is built on partition p's worker: its largest argument is partition p itself, so the
- * locality-aware scheduler places it there, and every product task follows its CSR.
+ * block p's rows (segmented-rows.ts) are built on partition p's worker: its largest argument is partition p itself, so the
+ * locality-aware scheduler places them there, and every product task follows them.
  * Per iteration: c is put once, one product task per block returns the block's slice of A·c (N values
  * in all, where edge partitions would return N values each), and the driver does the update.
  */
 import type { ObjectRef, Pool } from '../../src/pool/index.js';
-import type { Csr } from './csr.js';
+import { ChebyshevWeights } from './chebyshev.js';
 import type { EdgeFile } from './edges.js';
 import { EmptyGraphError } from './errors.js';
 import type { GlobalOptions, GlobalResult } from './global-pagerank.js';
 import { IdIndex } from './id-index.js';
 import { labelRows } from './row-blocks.js';
+import type { SegmentedRows } from './segmented-rows.js';
 import { topK } from './top-k.js';
 
 const TASKS = new URL('./pool-tasks.ts', import.meta.url);
@@ -75,12 +76,12 @@ export async function globalPagerankPool(
   phase('ids');
 
   const splits = parts.map((part, q) => split(part, labels[q], bounds, q));
-  const csrs: ObjectRef<Csr>[] = parts.map((part, p) => {
+  const blockRows: ObjectRef<SegmentedRows>[] = parts.map((part, p) => {
     const others = splits.filter((_, q) => q !== p).map((s) => pick(s, p));
     return buildRows(part, labels[p], bounds, p, ...others);
   });
-  // Wait, not get: the CSRs stay on their workers.
-  await pool.wait(csrs, { numReturns: csrs.length });
+  // Wait, not get: the row blocks stay on their workers.
+  await pool.wait(blockRows, { numReturns: blockRows.length });
   phase('rows');
 
   const x = new Float64Array(n).fill(1 / n);
@@ -90,13 +91,16 @@ export async function globalPagerankPool(
     c[i] = invDeg[i] / n;
     if (invDeg[i] === 0) dangling += 1 / n;
   }
+  const xPrev = new Float64Array(n);
+  const weights = new ChebyshevWeights(damping);
   let iterations = 0;
   let converged = false;
   while (iterations < maxIter) {
     const ti = performance.now();
     const cRef = pool.put(c);
-    const ys = await pool.get(csrs.map((csr) => multiply(csr, cRef)));
+    const ys = await pool.get(blockRows.map((rows) => multiply(rows, cRef)));
     const base = (1 - damping) / n + (damping * dangling) / n;
+    const omega = weights.next();
     // A fresh c each iteration: the previous one may still be in flight to a worker.
     c = new Float64Array(n);
     let l1 = 0;
@@ -106,8 +110,12 @@ export async function globalPagerankPool(
       const lo = bounds[p];
       for (let r = 0; r < y.length; r++) {
         const i = lo + r;
-        const v = damping * y[r] + base;
-        l1 += Math.abs(v - x[i]);
+        // As row-step.ts: a Chebyshev-weighted power step.
+        const prev = xPrev[i];
+        const v = prev + omega * (damping * y[r] + base - prev);
+        const old = x[i];
+        l1 += Math.abs(v - old);
+        xPrev[i] = old;
         x[i] = v;
         if (invDeg[i] === 0) dangling += v;
         c[i] = v * invDeg[i];

@@ -1,13 +1,13 @@
 /**
  * Remote functions of pool.ts (named by this module's URL + export name, so every worker imports the
- * same code). Partitions, their splits and the row blocks' CSRs are task results that stay in the
+ * same code). Partitions, their splits and the row blocks are task results that stay in the
  * producing worker's object store; the driver passes their refs back, and the pool's locality-aware
  * scheduler runs each task on the worker that holds its largest argument (see global-pool.ts).
  */
-import { type Csr, gatherRows } from './csr.js';
 import { type EdgeFile, edgeBlockChunks, loadEdgeBlock, openEdgeFile } from './edges.js';
 import { indexLocalEdges, localDegrees } from './local-edges.js';
 import { csrOfRows, partsFor } from './owned-rows.js';
+import { accumulateRows, type SegmentedRows, segmentRows } from './segmented-rows.js';
 import { type BlockScores, torchPageRank } from './torch-ppr.js';
 
 /** One partition's edges as local indices, the ids they stand for and each id's local degree. */
@@ -56,21 +56,21 @@ export function pick(parts: Int32Array[], block: number): Int32Array {
   return parts[block];
 }
 
-/** The CSR of row block `block`: this partition's edges plus the lists other partitions sent. */
+/** Row block `block`, segmented: this partition's edges plus the lists other partitions sent. */
 export function buildRows(
   p: Partition,
   label: Int32Array,
   bounds: Int32Array,
   block: number,
   ...others: Int32Array[]
-): Csr {
-  return csrOfRows([labelled(p, label), ...others], bounds[block], bounds[block + 1]);
+): SegmentedRows {
+  return segmentRows(csrOfRows([labelled(p, label), ...others], bounds[block], bounds[block + 1]));
 }
 
 /** One iteration's product for one row block: y = (A·c) restricted to the block's rows. */
-export function multiply(csr: Csr, c: Float64Array): Float64Array {
-  const y = new Float64Array(csr.rowPtr.length - 1);
-  gatherRows(csr, c, y);
+export function multiply(rows: SegmentedRows, c: Float64Array): Float64Array {
+  const y = new Float64Array(rows.rows);
+  accumulateRows(rows, c, y);
   return y;
 }
 

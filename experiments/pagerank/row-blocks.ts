@@ -7,7 +7,7 @@
 import { degreeOrder } from './degree-order.js';
 
 /** Per-row cost beyond its entries (the row's loop, update and slice write), in entries. */
-const ROW_OVERHEAD = 2;
+const ROW_OVERHEAD = 6;
 
 /**
  * bounds[r] .. bounds[r+1] is rank r's row range; bounds[0] = 0, bounds[size] = n. `degByLabel[v]` is

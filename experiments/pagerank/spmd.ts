@@ -36,9 +36,12 @@ async function main(): Promise<void> {
       onPhase: (name, sec) => {
         if (pg.rank === 0) progress.note(`${name} ${sec.toFixed(3)}s`);
       },
-      onIteration: (it, l1, sec) => {
-        if (pg.rank === 0)
-          progress.note(`iteration ${it} L1 change ${l1.toExponential(3)} ${sec.toFixed(3)}s`);
+      onIteration: (it, l1, sec, compute) => {
+        if (pg.rank === 0) {
+          progress.note(
+            `iteration ${it} L1 change ${l1.toExponential(3)} ${sec.toFixed(3)}s (own rows ${compute?.toFixed(3)}s)`,
+          );
+        }
       },
     });
     // Every rank: memory is a per-rank target (issue 6), and ranks differ (hubs sit on rank 0).

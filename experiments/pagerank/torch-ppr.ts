@@ -5,8 +5,9 @@
  * until the largest absolute change is ≤ ε (1e-4) or after 1000 iterations. torch computes in
  * float32 by default; this runs in float64 (differences are far below the 1e-4 stopping tolerance).
  */
-import { buildCsr, gatherRows, rowCounts } from './csr.js';
+import { buildCsr, rowCounts } from './csr.js';
 import { IdIndex } from './id-index.js';
+import { accumulateRows, segmentRows } from './segmented-rows.js';
 
 export interface TorchPprOptions {
   alpha?: number;
@@ -39,6 +40,7 @@ export function torchPageRank(src: Float64Array, dst: Float64Array, opts: TorchP
   if (n === 0) return { ids, scores: new Float64Array(0), iterations: 0, edges: m };
   const csr = buildCsr(ends, n);
   const invDeg = rowCounts(csr);
+  const rows = segmentRows(csr);
   for (let i = 0; i < n; i++) invDeg[i] = 1 / invDeg[i];
   let x = new Float64Array(n).fill(1 / n);
   let next = new Float64Array(n);
@@ -49,7 +51,8 @@ export function torchPageRank(src: Float64Array, dst: Float64Array, opts: TorchP
   while (iterations < maxIter) {
     iterations++;
     for (let i = 0; i < n; i++) c[i] = x[i] * invDeg[i];
-    gatherRows(csr, c, next);
+    next.fill(0);
+    accumulateRows(rows, c, next);
     let sum = 0;
     for (let i = 0; i < n; i++) {
       const v = beta * next[i] + teleport;
