@@ -6,12 +6,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runClusterCommand } from '../src/pool/cluster-cli.js';
-import { runAgent } from './agent.js';
 import { parseCli } from './cli-options.js';
 import { UsageError } from './errors.js';
-import { runLocalMode } from './local-mode.js';
-import { runSshMode } from './ssh-launcher.js';
+
+// Each mode's module is imported when that mode runs: under the TypeScript loader every module costs
+// start-up time, and the cluster commands alone (the pool, ZeroMQ) took 0.33 s to import, paid by
+// every local job before its ranks started.
 
 const POOL_ENTRY = fileURLToPath(new URL('../src/pool/pool-rank-entry.ts', import.meta.url));
 
@@ -19,8 +19,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const o = parseCli(argv);
     if (!o) return 0;
-    if (o.cluster) return await runClusterCommand(o.cluster);
-    if (o.agent) return await runAgent(o);
+    if (o.cluster) return await (await import('../src/pool/cluster-cli.js')).runClusterCommand(o.cluster);
+    if (o.agent) return await (await import('./agent.js')).runAgent(o);
     const ssh = o.hostfile !== undefined || o.hosts !== undefined;
     // Remote ranks may run elsewhere (--remote-cwd); only a local path can be checked here.
     if (!(ssh && o.remoteCwd) && !existsSync(resolve(o.script))) {
@@ -28,7 +28,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     // A pool job runs the pool entry on every rank; it runs the script as the driver on rank 0.
     const job = o.pool ? { ...o, script: POOL_ENTRY, scriptArgs: [resolve(o.script), ...o.scriptArgs] } : o;
-    return ssh ? await runSshMode(job) : await runLocalMode(job);
+    if (ssh) return await (await import('./ssh-launcher.js')).runSshMode(job);
+    return await (await import('./local-mode.js')).runLocalMode(job);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`tsrun: error: ${err.message}\n`);
