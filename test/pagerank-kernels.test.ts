@@ -188,7 +188,7 @@ t.test('indexLocalEdges numbers ends in first-seen order across chunks, repeated
   t.same(Array.from(localDegrees(ends, ids.size)), [3, 1, 3, 3], 'a self-loop counts twice');
 });
 
-t.test('rowBounds balances entries plus a per-row cost; ownerOfRow finds the range', async (t) => {
+t.test('rowBounds balances entries, pairs and rows; ownerOfRow finds the range', async (t) => {
   // One hub of 100 entries, then 100 rows of 1: the hub's rank gets few rows.
   const deg = new Float64Array(101).fill(1);
   deg[0] = 100;
