@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ChebyshevWeights } from '../experiments/pagerank/chebyshev.js';
+import { ChebyshevWeights, chebyshevUpdate } from '../experiments/pagerank/chebyshev.js';
 import { buildCsr, rowCounts } from '../experiments/pagerank/csr.js';
 import { degreeOrder } from '../experiments/pagerank/degree-order.js';
 import { IdIndex, ownerOf } from '../experiments/pagerank/id-index.js';
@@ -87,14 +87,74 @@ t.test('segmented rows: pairs by (segment, row), the same product as the CSR', a
 });
 
 t.test('Chebyshev weights: plain steps first, then the recurrence towards its limit', async (t) => {
-  const w = new ChebyshevWeights(0.85, 2);
-  t.same([w.next(), w.next(), w.next()], [1, 1, 1]);
-  t.equal(w.next(), 1 / (1 - 0.85 ** 2 / 2));
-  let omega = 0;
-  for (let k = 0; k < 200; k++) omega = w.next();
+  const d = 0.85;
+  const w = new ChebyshevWeights(d, 2, 0.7);
+  t.same(
+    [w.next(), w.next()],
+    [
+      { omega: 1, gamma: 1 },
+      { omega: 1, gamma: 1 },
+    ],
+  );
+  // Interval [-0.85, 0.7]: γ = 2/(2 + 0.85 - 0.7), ρ = (0.7 + 0.85)/(2 + 0.85 - 0.7).
+  const gamma = 2 / 2.15;
+  const rho = 1.55 / 2.15;
+  const near = (got: { omega: number; gamma: number }, omega: number, what: string): void => {
+    t.ok(Math.abs(got.omega - omega) < 1e-12 && Math.abs(got.gamma - gamma) < 1e-12, what);
+  };
+  near(w.next(), 1, 'first Chebyshev step: ω = 1 with γ');
+  near(w.next(), 1 / (1 - rho ** 2 / 2), 'second: ω = 1/(1 − ρ²/2)');
+  let last = w.next();
+  for (let k = 0; k < 200; k++) last = w.next();
   // The fixed point of ω = 1/(1 − ρ²ω/4): 2/(1 + √(1 − ρ²)).
-  t.ok(Math.abs(omega - 2 / (1 + Math.sqrt(1 - 0.85 ** 2))) < 1e-12, `limit ${omega}`);
+  t.ok(Math.abs(last.omega - 2 / (1 + Math.sqrt(1 - rho ** 2))) < 1e-12, `limit ${last.omega}`);
   t.throws(() => new ChebyshevWeights(1), RangeError);
+  // A plain step's update is the plain value; with weights it extrapolates from the last two iterates.
+  t.equal(chebyshevUpdate(0.3, 0.2, 0.1, { omega: 1, gamma: 1 }), 0.3);
+  t.ok(Math.abs(chebyshevUpdate(0.3, 0.2, 0.1, { omega: 1.5, gamma: 0.5 }) - 0.325) < 1e-15);
+});
+
+t.test('Chebyshev iteration reaches the fixed point of the plain iteration, in fewer steps', async (t) => {
+  // A small undirected graph: a triangle with a tail and a lone edge (a bipartite piece: eigenvalue -d).
+  const ends = Int32Array.of(0, 1, 1, 2, 2, 0, 2, 3, 3, 4, 5, 6);
+  const n = 7;
+  const csr = buildCsr(ends, n);
+  const rows = segmentRows(csr);
+  const inv = rowCounts(csr).map((k) => 1 / k);
+  const d = 0.85;
+  const solve = (weights: ChebyshevWeights): { x: Float64Array; steps: number } => {
+    const x = new Float64Array(n).fill(1 / n);
+    const prev = new Float64Array(n);
+    const c = new Float64Array(n);
+    let steps = 0;
+    for (let change = 1; change >= 1e-13; steps++) {
+      const acc = new Float64Array(n);
+      for (let i = 0; i < n; i++) c[i] = x[i] * inv[i];
+      accumulateRows(rows, c, acc);
+      const w = weights.next();
+      change = 0;
+      for (let i = 0; i < n; i++) {
+        const v = chebyshevUpdate(d * acc[i] + (1 - d) / n, x[i], prev[i], w);
+        change += Math.abs(v - x[i]);
+        prev[i] = x[i];
+        x[i] = v;
+      }
+    }
+    return { x, steps };
+  };
+  const plain = solve(new ChebyshevWeights(d, 1e9));
+  const fast = solve(new ChebyshevWeights(d));
+  t.ok(fast.steps < plain.steps, `steps: ${fast.steps} against ${plain.steps}`);
+  let worst = 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    worst = Math.max(worst, Math.abs(fast.x[i] - plain.x[i]));
+    sum += fast.x[i];
+  }
+  t.ok(worst < 1e-12, `largest difference ${worst}`);
+  t.ok(Math.abs(sum - 1) < 1e-12, `sum ${sum}`);
+  // The lone edge (nodes 5, 6) keeps its share 2/7 of the mass.
+  t.ok(Math.abs(fast.x[5] + fast.x[6] - 2 / 7) < 1e-12);
 });
 
 t.test('topK: highest first, ties by smaller id, any input order', async (t) => {

@@ -148,7 +148,7 @@ export async function globalPagerank(
     const ti = performance.now();
     const base = (1 - damping) / n + (damping * dangling) / n;
     const cb = cBlocks[iterations & 1];
-    rowStep(rows, c, invDeg, x, xPrev, acc, cb, { damping, base, lo, omega: weights.next() });
+    rowStep(rows, c, invDeg, x, xPrev, acc, cb, { damping, base, lo, weights: weights.next() });
     const tc = performance.now();
     const parts = await comm.allGather(cb);
     let l1 = 0;

@@ -11,7 +11,7 @@
  * in all, where edge partitions would return N values each), and the driver does the update.
  */
 import type { ObjectRef, Pool } from '../../src/pool/index.js';
-import { ChebyshevWeights } from './chebyshev.js';
+import { ChebyshevWeights, chebyshevUpdate } from './chebyshev.js';
 import type { EdgeFile } from './edges.js';
 import { EmptyGraphError } from './errors.js';
 import type { GlobalOptions, GlobalResult } from './global-pagerank.js';
@@ -100,7 +100,7 @@ export async function globalPagerankPool(
     const cRef = pool.put(c);
     const ys = await pool.get(blockRows.map((rows) => multiply(rows, cRef)));
     const base = (1 - damping) / n + (damping * dangling) / n;
-    const omega = weights.next();
+    const w = weights.next();
     // A fresh c each iteration: the previous one may still be in flight to a worker.
     c = new Float64Array(n);
     let l1 = 0;
@@ -112,8 +112,8 @@ export async function globalPagerankPool(
         const i = lo + r;
         // As row-step.ts: a Chebyshev-weighted power step.
         const prev = xPrev[i];
-        const v = prev + omega * (damping * y[r] + base - prev);
         const old = x[i];
+        const v = chebyshevUpdate(damping * y[r] + base, old, prev, w);
         l1 += Math.abs(v - old);
         xPrev[i] = old;
         x[i] = v;

@@ -8,6 +8,7 @@
  * rows, --trace-deopt on the 6.6 M-edge graph showed that bailout in iteration 2 and no
  * re-optimization in the 6 iterations after it. Short calls are re-optimized at the next call.
  */
+import { chebyshevUpdate, type StepWeights } from './chebyshev.js';
 import { accumulateRows, type SegmentedRows } from './segmented-rows.js';
 
 const ROWS_PER_CALL = 1 << 14;
@@ -18,15 +19,15 @@ export interface StepParams {
   base: number;
   /** Label of the first row (rows are lo, lo+1, ...). */
   lo: number;
-  /** Chebyshev weight of this step (chebyshev.ts); 1 is a plain power step. */
-  omega: number;
+  /** Chebyshev weights of this step (chebyshev.ts); ω = γ = 1 is a plain power step. */
+  weights: StepWeights;
 }
 
 /** Running sums of one step: [L1 change, dangling mass]. */
 const sums = new Float64Array(2);
 
 /**
- * For every row r: p = d·Σ c[col] + base (the power step); v = xPrev[r] + ω·(p − xPrev[r]);
+ * For every row r: p = d·Σ c[col] + base (the power step); v = chebyshevUpdate(p, x[r], xPrev[r]);
  * l1 += |v − x[r]|; xPrev[r] = x[r]; x[r] = v; out[r] = v·invDeg[lo + r].
  * Writes the block's L1 change and dangling mass (v of rows with invDeg 0) to out[len], out[len + 1].
  * `acc` (one value per row) must hold zeros; it is left holding zeros.
@@ -62,14 +63,14 @@ function updateRows(
   from: number,
   to: number,
 ): void {
-  const { damping, base, lo, omega } = p;
+  const { damping, base, lo, weights } = p;
   let l1 = 0;
   let dang = 0;
   for (let r = from; r < to; r++) {
     const prev = xPrev[r];
-    const v = prev + omega * (damping * acc[r] + base - prev);
-    acc[r] = 0;
     const old = x[r];
+    const v = chebyshevUpdate(damping * acc[r] + base, old, prev, weights);
+    acc[r] = 0;
     l1 += Math.abs(v - old);
     xPrev[r] = old;
     x[r] = v;
