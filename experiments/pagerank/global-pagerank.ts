@@ -2,10 +2,11 @@
  * `--mode global`: PageRank of the whole undirected graph over ranks that each read a share of the
  * edges. Setup: local indices for the rank's ends (local-edges.ts), global indices across ranks
  * (id-mapping.ts), global degrees (one all-reduce), hub-first labels (degree-order.ts), then each rank
- * takes a contiguous range of rows balanced by entries and gets every edge touching them
- * (owned-rows.ts). Per iteration each rank computes its rows of
- *   x ← d·A·c + (1-d)/N + d·dangling/N,   c = x / degree,
- * and one all-gather of the owners' slices of c (with the slice's L1 change and dangling mass riding as
+ * takes a contiguous range of rows balanced by the cost of its product and gets every edge touching
+ * them (owned-rows.ts), regrouped by column segment (segmented-rows.ts). Per iteration each rank
+ * computes its rows of the power step
+ *   p = d·A·c + (1-d)/N + d·dangling/N,   c = x / degree,
+ * Chebyshev-weighted into the new x (chebyshev.ts, row-step.ts), and one all-gather of the owners' slices of c (with the slice's L1 change and dangling mass riding as
  * two extra numbers) rebuilds the whole c on every rank: one collective per iteration, moving N values.
  * (Partitioning by edges instead needs a reduce-scatter of N partial sums as well: three times the
  * traffic; measured on 2 ranks it made the run slower than 1 rank.)
@@ -136,11 +137,11 @@ export async function globalPagerank(
     c[i] = invDeg[i] / n;
     if (invDeg[i] === 0) dangling += 1 / n;
   }
-  // Two alternating send buffers: the one of iteration i is rewritten at i + 2, and every rank has
-  // received it by then (it entered the all-gather of i + 1 only after finishing that of i).
   const xPrev = new Float64Array(len);
   const acc = new Float64Array(len);
   const weights = new ChebyshevWeights(damping);
+  // Two alternating send buffers: the one of iteration i is rewritten at i + 2, and every rank has
+  // received it by then (it entered the all-gather of i + 1 only after finishing that of i).
   const cBlocks = [new Float64Array(len + 2), new Float64Array(len + 2)];
   let iterations = 0;
   let converged = false;
