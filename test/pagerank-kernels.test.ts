@@ -6,7 +6,7 @@ import { IdIndex, ownerOf } from '../experiments/pagerank/id-index.js';
 import { indexLocalEdges, localDegrees } from '../experiments/pagerank/local-edges.js';
 import { ownerOfRow, rowBounds } from '../experiments/pagerank/row-blocks.js';
 import { ScoreSum } from '../experiments/pagerank/score-sum.js';
-import { accumulateRows, segmentRows } from '../experiments/pagerank/segmented-rows.js';
+import { accumulateRows, segmentRows, wholeRows } from '../experiments/pagerank/segmented-rows.js';
 import { mergeTop, topK } from '../experiments/pagerank/top-k.js';
 import { torchPageRank } from '../experiments/pagerank/torch-ppr.js';
 
@@ -77,6 +77,9 @@ t.test('segmented rows: pairs by (segment, row), the same product as the CSR', a
   const x = Float64Array.from({ length: cols }, (_, i) => 1 / (i + 1));
   const want = new Float64Array(rows);
   for (let r = 0; r < rows; r++) for (let j = rowPtr[r]; j < rowPtr[r + 1]; j++) want[r] += x[big.col[j]];
+  const whole = wholeRows(big);
+  t.equal(whole.col, big.col, 'one segment shares the CSR columns');
+  t.equal(segmentRows(big).col, big.col, 'a matrix narrower than a segment is not copied');
   for (const shift of [0, 4, 9, 19]) {
     const got = new Float64Array(rows);
     accumulateRows(segmentRows(big, shift), x, got);

@@ -37,6 +37,7 @@ export function segmentRows(csr: Csr, shift = SEGMENT_SHIFT): SegmentedRows {
   let maxCol = 0;
   for (let j = 0; j < col.length; j++) if (col[j] > maxCol) maxCol = col[j];
   const segments = (maxCol >> shift) + 1;
+  if (segments === 1) return wholeRows(csr);
   const entryStart = new Int32Array(segments + 1);
   const pairStart = new Int32Array(segments + 1);
   // lastRow[s]: the last row that had an entry in segment s, to count each (segment, row) pair once.
@@ -73,6 +74,31 @@ export function segmentRows(csr: Csr, shift = SEGMENT_SHIFT): SegmentedRows {
     }
   }
   return { rows, segments, pairRow, pairEnd, col: out };
+}
+
+/**
+ * All columns as one segment: the CSR itself, its column array shared, one pair per non-empty row. For
+ * products whose vector fits in cache anyway (paper mode's per-block graphs), where regrouping would
+ * only cost a copy.
+ */
+export function wholeRows(csr: Csr): SegmentedRows {
+  const { rowPtr, col } = csr;
+  const rows = rowPtr.length - 1;
+  let pairs = 0;
+  for (let r = 0; r < rows; r++) if (rowPtr[r + 1] > rowPtr[r]) pairs++;
+  const pairRow = new Int32Array(pairs);
+  const pairEnd = new Int32Array(pairs);
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    if (rowPtr[r + 1] > rowPtr[r]) {
+      pairRow[k] = r;
+      pairEnd[k++] = rowPtr[r + 1];
+    }
+  }
+  // Pair k's entries start at pairEnd[k-1] (0 for the first): a CSR whose first row starts past 0 is a
+  // view this layout cannot express.
+  if (rowPtr[0] !== 0) throw new RangeError(`CSR rows start at ${rowPtr[0]}, not 0`);
+  return { rows, segments: 1, pairRow, pairEnd, col };
 }
 
 /** acc[r] += Σ c[col] over row r's entries: one product with unit weights, added to `acc`. */

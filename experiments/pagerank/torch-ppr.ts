@@ -7,7 +7,7 @@
  */
 import { buildCsr, rowCounts } from './csr.js';
 import { IdIndex } from './id-index.js';
-import { accumulateRows, segmentRows } from './segmented-rows.js';
+import { accumulateRows, wholeRows } from './segmented-rows.js';
 
 export interface TorchPprOptions {
   alpha?: number;
@@ -40,7 +40,7 @@ export function torchPageRank(src: Float64Array, dst: Float64Array, opts: TorchP
   if (n === 0) return { ids, scores: new Float64Array(0), iterations: 0, edges: m };
   const csr = buildCsr(ends, n);
   const invDeg = rowCounts(csr);
-  const rows = segmentRows(csr);
+  const rows = wholeRows(csr);
   for (let i = 0; i < n; i++) invDeg[i] = 1 / invDeg[i];
   let x = new Float64Array(n).fill(1 / n);
   let next = new Float64Array(n);
