@@ -4,6 +4,7 @@ import { buildCsr, rowCounts } from '../experiments/pagerank/csr.js';
 import { degreeOrder } from '../experiments/pagerank/degree-order.js';
 import { IdIndex, ownerOf } from '../experiments/pagerank/id-index.js';
 import { indexLocalEdges, localDegrees } from '../experiments/pagerank/local-edges.js';
+import { csrOfRows } from '../experiments/pagerank/owned-rows.js';
 import { ownerOfRow, rowBounds } from '../experiments/pagerank/row-blocks.js';
 import { ScoreSum } from '../experiments/pagerank/score-sum.js';
 import { accumulateRows, segmentRows, wholeRows } from '../experiments/pagerank/segmented-rows.js';
@@ -269,3 +270,25 @@ t.test('rowBounds balances entries, pairs and rows; ownerOfRow finds the range',
     t.ok(few[o] <= v && v < few[o + 1], `row ${v} inside rank ${o}'s range`);
   });
 });
+
+t.test(
+  'csrOfRows: row lengths from the degrees equal the counted ones; wrong degrees are caught',
+  async (t) => {
+    // Edges over labels 0..4 in two source lists, a self-loop (2-2) and a duplicate (0-1 twice).
+    const sources = [Int32Array.of(0, 1, 2, 2, 1, 3), Int32Array.of(1, 0, 4, 2, 3, 0)];
+    const deg = [3, 3, 3, 2, 1];
+    const invDeg = Float64Array.from(deg, (d) => 1 / d);
+    for (const [lo, hi] of [
+      [0, 5],
+      [1, 4],
+      [3, 5],
+    ]) {
+      const counted = csrOfRows(sources, lo, hi);
+      const fromDegrees = csrOfRows(sources, lo, hi, invDeg);
+      t.same(Array.from(fromDegrees.rowPtr), Array.from(counted.rowPtr), `rows ${lo}..${hi}: row starts`);
+      t.same(Array.from(fromDegrees.col), Array.from(counted.col), `rows ${lo}..${hi}: columns`);
+    }
+    const wrong = Float64Array.from([3, 2, 3, 2, 1], (d) => 1 / d);
+    t.throws(() => csrOfRows(sources, 0, 5, wrong), /row 1 got 3 entries, its degree is 2/);
+  },
+);

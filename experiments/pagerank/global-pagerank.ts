@@ -87,7 +87,7 @@ async function setup(comm: PagerankComm, local: LocalEdges, phase: Phase): Promi
   const ends = local.ends;
   for (let i = 0; i < ends.length; i++) ends[i] = label[ends[i]];
   phase('labels');
-  const csr = await buildOwnedRows(comm, ends, bounds);
+  const csr = await buildOwnedRows(comm, ends, bounds, invDeg);
   phase('rows');
   return { g, perm, bounds, invDeg, csr };
 }
