@@ -4,14 +4,16 @@
  * measurement: wall seconds of the whole command (start-up and CSV reading included), the experiment's
  * own seconds, iterations, and the peak RSS of the largest process (one rank) when /usr/bin/time is
  * there. usage: npx tsx bench/pagerank.ts [FILE] [EDGES]   (default: generates 6.3 M edges into /tmp)
- * Times are wall-clock: run on a quiet machine, and compare within one run.
+ * Times are wall-clock: run on a quiet machine, and compare within one run. The run's times are also
+ * drawn as a bar chart, results/bench/pagerank.svg and .png.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeGraph } from '../experiments/datagen/graph.js';
+import { renderChart } from '../experiments/report/render-chart.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const edges = Number(process.argv[3] ?? 6_300_000);
@@ -20,6 +22,10 @@ if (!existsSync(file)) writeGraph(file, edges, 7);
 const dir = mkdtempSync(join(tmpdir(), 'bench-pagerank-'));
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+/** What the chart draws: one bar per measurement of this run. */
+const bars: { label: string; sec: number; iterations?: number }[] = [];
+let graphEdges: number | undefined;
 
 function measure(peer: string, world: number, cmd: string, args: string[], out?: string): void {
   const [bin, argv] = timeBin ? [timeBin, ['-f', 'MAXRSS_KB %M', cmd, ...args]] : [cmd, args];
@@ -46,6 +52,13 @@ function report(
     ? JSON.parse(readFileSync(out, 'utf8'))
     : JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
   const rss = /MAXRSS_KB (\d+)/.exec(stderr);
+  const iterations = res.iterations ?? res.iters;
+  graphEdges ??= res.edges;
+  bars.push({
+    label: `${peer}, ${world} ${peer === 'tsrun-pool' ? 'workers' : 'rank(s)'}`,
+    sec: wall,
+    iterations,
+  });
   console.log(
     JSON.stringify({
       peer,
@@ -94,3 +107,31 @@ if (existsSync(join(root, 'src/pool/index.ts'))) {
   );
 }
 measure('scipy', 1, python, [join(root, '../shared/peers/pagerank_scipy.py'), file]);
+
+if (bars.length > 0) {
+  const dir = join(root, 'results', 'bench');
+  mkdirSync(dir, { recursive: true });
+  const chart = await renderChart(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: `PageRank global, ${(graphEdges ?? edges).toLocaleString('en-US')} edges, tol 1e-8: whole command`,
+      background: 'white',
+      width: 420,
+      data: { values: bars.map((b) => ({ ...b, text: `${b.sec.toFixed(2)} s, ${b.iterations} it.` })) },
+      encoding: { y: { field: 'label', type: 'nominal', title: null, sort: null } },
+      layer: [
+        {
+          mark: 'bar',
+          encoding: { x: { field: 'sec', type: 'quantitative', title: 'wall seconds (lower is better)' } },
+        },
+        {
+          mark: { type: 'text', align: 'left', dx: 4 },
+          encoding: { x: { field: 'sec', type: 'quantitative' }, text: { field: 'text' } },
+        },
+      ],
+    },
+    dir,
+    'pagerank',
+  );
+  process.stderr.write(`bench: chart ${chart.pngFile} (and .svg)\n`);
+}
