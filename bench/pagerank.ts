@@ -54,8 +54,10 @@ function report(
   const rss = /MAXRSS_KB (\d+)/.exec(stderr);
   const iterations = res.iterations ?? res.iters;
   graphEdges ??= res.edges;
+  const who = peer === 'tsrun-pool' ? 'tsrun pool' : 'tsrun SPMD';
+  const units = peer === 'tsrun-pool' ? 'workers' : world === 1 ? 'rank' : 'ranks';
   bars.push({
-    label: `${peer}, ${world} ${peer === 'tsrun-pool' ? 'workers' : 'rank(s)'}`,
+    label: peer === 'scipy' ? 'scipy, 1 process' : `${who}, ${world} ${units}`,
     sec: wall,
     iterations,
   });
