@@ -12,9 +12,10 @@
  * The interval is [-d, UPPER·d]: bipartite pieces (a lone edge, a star) put eigenvalues at exactly -d;
  * at +d sit only the "mass of a connected component" modes, which a uniform start never excites (each
  * component keeps its share |C|/N in every iterate), and the rest of the positive spectrum of these
- * graphs lies lower. Chebyshev weights treat the whole interval alike, so in the first steps they damp
- * the fast components (eigenvalues near 0) more slowly than plain steps: PLAIN_STEPS plain steps go
- * first.
+ * graphs lies lower. Per step, error components with eigenvalues in the interval shrink by 0.41 (for
+ * d = 0.85) and those above it by at most 0.79 (at +d), where the plain step shrinks each by |λ|: the
+ * slow components (|λ| > 0.41), which set the number of steps, shrink faster. The fast ones (λ near 0)
+ * shrink more slowly than under plain steps, so PLAIN_STEPS plain steps go first.
  *
  * Measured (steps to an L1 change below 1e-8; error against a converged reference):
  * - generated 6.6 M-edge graph: plain 38 steps (L1 error 4.2e-9, largest 9.2e-10); [-d, d] from the
