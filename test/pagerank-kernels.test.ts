@@ -5,7 +5,7 @@ import { degreeOrder } from '../experiments/pagerank/degree-order.js';
 import { IdIndex, ownerOf } from '../experiments/pagerank/id-index.js';
 import { indexLocalEdges, localDegrees } from '../experiments/pagerank/local-edges.js';
 import { csrOfRows } from '../experiments/pagerank/owned-rows.js';
-import { ownerOfRow, rowBounds } from '../experiments/pagerank/row-blocks.js';
+import { labelRows, ownerOfRow } from '../experiments/pagerank/row-blocks.js';
 import { ScoreSum } from '../experiments/pagerank/score-sum.js';
 import { accumulateRows, segmentRows, wholeRows } from '../experiments/pagerank/segmented-rows.js';
 import { mergeTop, topK } from '../experiments/pagerank/top-k.js';
@@ -252,23 +252,32 @@ t.test('indexLocalEdges numbers ends in first-seen order across chunks, repeated
   t.same(Array.from(localDegrees(ends, ids.size)), [3, 1, 3, 3], 'a self-loop counts twice');
 });
 
-t.test('rowBounds balances entries, pairs and rows; ownerOfRow finds the range', async (t) => {
-  // One hub of 100 entries, then 100 rows of 1: the hub's rank gets few rows.
-  const deg = new Float64Array(101).fill(1);
-  deg[0] = 100;
-  const b = rowBounds(deg, 2);
-  t.same([b[0], b[2]], [0, 101]);
-  t.ok(b[1] > 1 && b[1] < 50, `split after the hub and a few rows: ${b[1]}`);
-  for (const v of [0, b[1] - 1]) t.equal(ownerOfRow(b, v), 0);
-  for (const v of [b[1], 100]) t.equal(ownerOfRow(b, v), 1);
-  // More ranks than rows: empty ranges, and every row still has exactly one owner.
-  const few = rowBounds(Float64Array.of(3, 1), 4);
-  t.same([few[0], few[4]], [0, 2]);
-  for (let r = 0; r < 4; r++) t.ok(few[r] <= few[r + 1], 'bounds ascend');
-  const owners = [0, 1].map((v) => ownerOfRow(few, v));
-  owners.forEach((o, v) => {
-    t.ok(few[o] <= v && v < few[o + 1], `row ${v} inside rank ${o}'s range`);
-  });
+t.test('labelRows deals nodes to the parts by degree; ownerOfRow finds the range', async (t) => {
+  // Degrees 9, 8, ..., 0 (by global index 0..9) over 3 parts: part sizes 4, 3, 3.
+  const deg = Float64Array.from({ length: 10 }, (_, i) => 9 - i);
+  const { perm, invDeg, bounds } = labelRows(deg, 3);
+  t.same(Array.from(bounds), [0, 4, 7, 10]);
+  t.same(
+    Array.from(perm).sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    'a permutation',
+  );
+  // Degree ranks 0, 3, 6, 9 go to part 0; 1, 4, 7 to part 1; 2, 5, 8 to part 2, hub-first in each.
+  t.same(Array.from(perm), [0, 4, 7, 1, 5, 8, 2, 6, 9, 3]);
+  t.same(Array.from(invDeg.slice(0, 4)), [1 / 9, 1 / 6, 1 / 3, 0], 'part 0: degrees 9, 6, 3, 0');
+  for (let v = 0; v < 10; v++)
+    t.ok(bounds[ownerOfRow(bounds, v)] <= v && v < bounds[ownerOfRow(bounds, v) + 1]);
+  // One part: plain hub-first labels.
+  t.same(Array.from(labelRows(Float64Array.of(1, 5, 2), 1).perm), [2, 0, 1]);
+  // A power-law-like spread: every part gets about the same number of entries.
+  const big = Float64Array.from({ length: 10000 }, (_, i) => Math.floor(1000 / (1 + (i % 997))));
+  const split = labelRows(big, 2);
+  const entries = [0, 0];
+  for (let i = 0; i < big.length; i++) entries[ownerOfRow(split.bounds, split.perm[i])] += big[i];
+  t.ok(Math.abs(entries[0] - entries[1]) <= 1000, `entries per part: ${entries}`);
+  // More parts than nodes: empty ranges, every node still has exactly one owner.
+  const few = labelRows(Float64Array.of(3, 1), 4);
+  t.same(Array.from(few.bounds), [0, 1, 2, 2, 2]);
 });
 
 t.test(
