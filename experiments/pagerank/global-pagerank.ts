@@ -1,13 +1,14 @@
 /**
  * `--mode global`: PageRank of the whole undirected graph over ranks that each read a share of the
  * edges. Setup: local indices for the rank's ends (local-edges.ts), global indices across ranks
- * (id-mapping.ts), global degrees (one all-reduce), hub-first labels (degree-order.ts), then each rank
- * takes a contiguous range of rows balanced by the cost of its product and gets every edge touching
- * them (owned-rows.ts), regrouped by column segment (segmented-rows.ts). Per iteration each rank
- * computes its rows of the power step
+ * (id-mapping.ts), global degrees (one all-reduce), labels that deal the nodes to the ranks by degree
+ * and number each rank's share hub-first (row-blocks.ts); each rank then gets every edge touching its
+ * contiguous range of rows (owned-rows.ts), regrouped by column segment (segmented-rows.ts). Per
+ * iteration each rank computes its rows of the power step
  *   p = d·A·c + (1-d)/N + d·dangling/N,   c = x / degree,
- * Chebyshev-weighted into the new x (chebyshev.ts, row-step.ts), and one all-gather of the owners' slices of c (with the slice's L1 change and dangling mass riding as
- * two extra numbers) rebuilds the whole c on every rank: one collective per iteration, moving N values.
+ * weights it into the new x (Chebyshev acceleration: chebyshev.ts, row-step.ts), and one all-gather
+ * of the owners' slices of c (with the slice's L1 change and dangling mass riding as two extra
+ * numbers) rebuilds the whole c on every rank: one collective per iteration, moving N values.
  * (Partitioning by edges instead needs a reduce-scatter of N partial sums as well: three times the
  * traffic; measured on 2 ranks it made the run slower than 1 rank.)
  * Memory per rank: the rank's edges and owned entries as Int32 plus a few N-length vectors.
@@ -51,7 +52,7 @@ export interface GlobalResult {
 
 interface Setup {
   g: GlobalIds;
-  /** perm[global index] = label (hub-first). */
+  /** perm[global index] = label (row-blocks.ts). */
   perm: Int32Array;
   /** Row ranges of the ranks over labels. */
   bounds: Int32Array;

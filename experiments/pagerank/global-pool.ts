@@ -2,13 +2,14 @@
  * `--mode global` in the pool style. The driver splits the file into one partition per worker; each
  * partition is loaded once by a task and stays in that worker's object store. The driver numbers the
  * nodes (it holds O(nodes): the id table and the degree, score and c vectors, never an edge), labels
- * them hub-first and cuts the labels into one row block per partition, balanced by entries (as the
- * SPMD style, global-pagerank.ts). Each partition then sends the other blocks the edges that touch
+ * them and cuts the labels into one row block per partition, the nodes dealt to the blocks by degree
+ * (row-blocks.ts, as the SPMD style). Each partition then sends the other blocks the edges that touch
  * their rows (splitForRows, then one small pick task per pair, both where the partition lives), and
- * block p's rows (segmented-rows.ts) are built on partition p's worker: its largest argument is partition p itself, so the
- * locality-aware scheduler places them there, and every product task follows them.
- * Per iteration: c is put once, one product task per block returns the block's slice of A·c (N values
- * in all, where edge partitions would return N values each), and the driver does the update.
+ * block p's rows (segmented-rows.ts) are built on partition p's worker: their largest argument is
+ * partition p itself, so the locality-aware scheduler places them there, and every product task
+ * follows them. Per iteration: c is put once, one product task per block returns the block's slice of
+ * A·c (N values in all, where edge partitions would return N values each), and the driver does the
+ * update (Chebyshev-weighted, as the SPMD style).
  */
 import type { ObjectRef, Pool } from '../../src/pool/index.js';
 import { ChebyshevWeights, chebyshevUpdate } from './chebyshev.js';
