@@ -115,28 +115,28 @@ export function csrOfRows(sources: Int32Array[], lo: number, hi: number, invDeg?
 }
 
 function countedRowPtr(sources: Int32Array[], lo: number, hi: number): Int32Array {
-  const rows = hi - lo;
-  const rowPtr = new Int32Array(rows + 1);
+  const rowPtr = new Int32Array(hi - lo + 1);
   for (const s of sources) countOwned(s, lo, hi, rowPtr);
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
-    total += rowPtr[r + 1];
-    if (total >= 2 ** 31 - 1) throw new RangeError(`${total}+ entries exceed one CSR`);
-    rowPtr[r + 1] = total;
-  }
-  return rowPtr;
+  return rowStarts(rowPtr);
 }
 
 /** Row starts from the degrees: 1/(1/d) rounds back to the integer d exactly. */
 function rowPtrOfDegrees(invDeg: Float64Array, lo: number, hi: number): Int32Array {
-  const rows = hi - lo;
-  const rowPtr = new Int32Array(rows + 1);
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
+  const rowPtr = new Int32Array(hi - lo + 1);
+  for (let r = 0; r < hi - lo; r++) {
     const inv = invDeg[lo + r];
-    total += inv > 0 ? Math.round(1 / inv) : 0;
+    rowPtr[r + 1] = inv > 0 ? Math.round(1 / inv) : 0;
+  }
+  return rowStarts(rowPtr);
+}
+
+/** rowPtr[r + 1] holds row r's length; turns them into row starts in place (rowPtr[0] = 0). */
+function rowStarts(rowPtr: Int32Array): Int32Array {
+  let total = 0;
+  for (let r = 1; r < rowPtr.length; r++) {
+    total += rowPtr[r];
     if (total >= 2 ** 31 - 1) throw new RangeError(`${total}+ entries exceed one CSR`);
-    rowPtr[r + 1] = total;
+    rowPtr[r] = total;
   }
   return rowPtr;
 }
