@@ -12,12 +12,13 @@
  * update (Chebyshev-weighted, as the SPMD style).
  */
 import type { ObjectRef, Pool } from '../../src/pool/index.js';
-import { ChebyshevWeights, chebyshevUpdate } from './chebyshev.js';
+import { ChebyshevWeights } from './chebyshev.js';
 import type { EdgeFile } from './edges.js';
 import { EmptyGraphError } from './errors.js';
 import type { GlobalOptions, GlobalResult } from './global-pagerank.js';
 import { IdIndex } from './id-index.js';
 import { labelRows } from './row-blocks.js';
+import { updateBlock } from './row-step.js';
 import type { SegmentedRows } from './segmented-rows.js';
 import { topK } from './top-k.js';
 
@@ -109,18 +110,19 @@ export async function globalPagerankPool(
     for (let p = 0; p < blocks; p++) {
       const y = ys[p];
       const lo = bounds[p];
-      for (let r = 0; r < y.length; r++) {
-        const i = lo + r;
-        // As row-step.ts: a Chebyshev-weighted power step.
-        const prev = xPrev[i];
-        const old = x[i];
-        const v = chebyshevUpdate(damping * y[r] + base, old, prev, w);
-        l1 += Math.abs(v - old);
-        xPrev[i] = old;
-        x[i] = v;
-        if (invDeg[i] === 0) dangling += v;
-        c[i] = v * invDeg[i];
-      }
+      const hi = lo + y.length;
+      // The SPMD step's update (row-step.ts), on this block's slices of the driver's vectors.
+      const [dl1, dDangling] = updateBlock(
+        y,
+        invDeg,
+        x.subarray(lo, hi),
+        xPrev.subarray(lo, hi),
+        c.subarray(lo, hi),
+        { damping, base, lo, weights: w },
+        y.length,
+      );
+      l1 += dl1;
+      dangling += dDangling;
     }
     iterations++;
     opts.onIteration?.(iterations, l1, (performance.now() - ti) / 1000);

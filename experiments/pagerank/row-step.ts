@@ -44,13 +44,32 @@ export function rowStep(
 ): void {
   const len = rows.rows;
   accumulateRows(rows, c, acc);
+  const [l1, dangling] = updateBlock(acc, invDeg, x, xPrev, out, p, len);
+  out[len] = l1;
+  out[len + 1] = dangling;
+}
+
+/**
+ * The update half of a step, over rows 0..len-1 whose products are in `acc` (left holding zeros):
+ * v = chebyshevUpdate(d·acc[r] + base, x[r], xPrev[r]); xPrev[r] = x[r]; x[r] = v;
+ * out[r] = v·invDeg[lo + r]. Returns [L1 change, dangling mass] of the rows (a shared array: read it
+ * before the next call). The pool's driver runs it on each block's returned products.
+ */
+export function updateBlock(
+  acc: Float64Array,
+  invDeg: Float64Array,
+  x: Float64Array,
+  xPrev: Float64Array,
+  out: Float64Array,
+  p: StepParams,
+  len: number,
+): Float64Array {
   sums[0] = 0;
   sums[1] = 0;
   for (let r = 0; r < len; r += ROWS_PER_CALL) {
     updateRows(acc, invDeg, x, xPrev, out, p, r, Math.min(len, r + ROWS_PER_CALL));
   }
-  out[len] = sums[0];
-  out[len + 1] = sums[1];
+  return sums;
 }
 
 function updateRows(
