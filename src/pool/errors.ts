@@ -113,7 +113,7 @@ export class ObjectLostError extends PoolError {
 
 /** An error as it travels on the wire. */
 export interface WireErrorInfo {
-  kind: 'remote' | 'lost' | 'usage' | 'object';
+  kind: 'remote' | 'lost' | 'usage' | 'object' | 'actor';
   task: string;
   name: string;
   message: string;
@@ -132,6 +132,8 @@ export function errorFromWire(e: WireErrorInfo): PoolError {
       return new WorkerLostError(e.task, e.attempt, e.message);
     case 'object':
       return new ObjectLostError(e.task, e.message);
+    case 'actor':
+      return new ActorDiedError(e.task, e.message, e);
     default:
       return new PoolUsageError(e.message);
   }
@@ -145,5 +147,33 @@ export class TaskTimeoutError extends PoolError {
     readonly timeoutMs: number,
   ) {
     super(`${task} did not finish within its timeoutMs of ${timeoutMs} ms`);
+  }
+}
+
+/** An actor call cannot be served: the actor was killed, its constructor threw, or its process died past maxRestarts. */
+export class ActorDiedError extends PoolError {
+  override name = 'ActorDiedError';
+  readonly host: string;
+  readonly pid: number;
+  constructor(
+    readonly actor: string,
+    readonly deathCause: string,
+    where: { host: string; pid: number },
+  ) {
+    super(
+      `${actor}: the actor is dead (${deathCause})${where.pid ? ` — it ran on ${where.host}, pid ${where.pid}` : ''}`,
+    );
+    this.host = where.host;
+    this.pid = where.pid;
+  }
+}
+
+/** getActor(name) found no live actor of that name in the cluster. */
+export class ActorNotFoundError extends PoolError {
+  override name = 'ActorNotFoundError';
+  constructor(readonly actorName: string) {
+    super(
+      `no live actor named ${JSON.stringify(actorName)} in this cluster (create it with actorClass(..., { name }))`,
+    );
   }
 }

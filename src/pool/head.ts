@@ -17,6 +17,7 @@ import { SendQueue } from '../transport/send-queue.js';
 import { SOCKET_DEFAULTS } from '../transport/socket-options.js';
 import { z85Encode } from '../transport/z85.js';
 import { registerZapDomain, releaseZapDomain } from '../transport/zap.js';
+import { ActorDirectory } from './actors/actor-directory.js';
 import { Deque } from './deque.js';
 import type { WireErrorInfo } from './errors.js';
 import type { HelloBody } from './head-link.js';
@@ -40,7 +41,7 @@ const DRIVER_SILENCE_MS = Number(process.env.TSRUN_POOL_DRIVER_TIMEOUT_MS ?? 600
 /** Objects at least this large pull their dependent tasks toward the worker holding them. */
 const AFFINITY_MIN_BYTES = 1 << 20;
 
-interface Client {
+export interface Client {
   key: string;
   rid: Buffer;
   id: number;
@@ -59,6 +60,8 @@ export interface WorkerRec {
   assigned: Map<string, TaskRec>;
   affinity: Deque<TaskRec>;
   reservedFor?: SpmdGroup;
+  /** cpus held by actors living here; a worker holding any takes no tasks. */
+  actorCpus: number;
   done: number;
 }
 
@@ -125,6 +128,18 @@ export class Head {
   private closed = false;
   private readonly ticker: NodeJS.Timeout;
   private readonly nodeStats = new Map<string, Record<string, unknown>>();
+  readonly actors = new ActorDirectory({
+    workers: () => this.workers.values(),
+    use: (id, delta) => {
+      const o = this.objects.get(id);
+      if (!o) return;
+      o.uses += delta;
+      this.maybeFree(o);
+    },
+    fail: (t, error) => this.finishTask(t, false, undefined, error),
+    dispatch: (w, t) => this.dispatch(w, [t]),
+    send: (c, op, item) => this.enqueue(c, op, item),
+  });
   readonly host = hostIdentity();
   observer?: HeadObserver;
   /** Called when an admin asks the cluster to stop (the process owning the head exits then). */
@@ -287,6 +302,12 @@ export class Head {
       case PoolOp.Status:
         this.enqueue(c, PoolOp.StatusReply, this.status());
         break;
+      case PoolOp.ActorKill:
+        this.actors.kill((m.body as { id: string }).id);
+        break;
+      case PoolOp.ActorLookup:
+        this.actors.lookup(c, m.body as { req: number; name: string });
+        break;
       case PoolOp.Shutdown:
         this.onShutdown();
         return;
@@ -315,6 +336,7 @@ export class Head {
         nodeKey: nodeKey ?? '',
         assigned: new Map(),
         affinity: new Deque(),
+        actorCpus: 0,
         done: 0,
       };
       this.workers.set(c.id, w);
@@ -401,6 +423,10 @@ export class Head {
         this.addSpmd(t);
         continue;
       }
+      if (spec.actor) {
+        this.actors.submitted(t);
+        continue;
+      }
       if (biggest?.loc) t.preferred = this.workers.get(biggest.loc.workerId);
       if (t.waiting === 0) this.ready(t);
     }
@@ -414,7 +440,11 @@ export class Head {
 
   private ready(t: TaskRec): void {
     if (t.spec.spmd) return; // SPMD ranks are placed as a group
-    if (t.preferred && this.workers.has(t.preferred.id)) {
+    if (t.spec.actor) {
+      this.actors.depsReady(t); // actors send their calls in order, from their own queues
+      return;
+    }
+    if (t.preferred && this.workers.has(t.preferred.id) && !t.preferred.actorCpus) {
       t.queuedAt = Date.now();
       t.preferred.affinity.push(t);
     } else this.queue.push(t);
@@ -515,6 +545,7 @@ export class Head {
       }
     }
     if (t.spec.spmd) this.spmdRankDone(t);
+    if (t.spec.actor) this.actors.finished(t, ok, error);
     if (!o) return;
     o.state = ok ? 'ready' : 'failed';
     o.inline = res?.inline;
@@ -572,9 +603,11 @@ export class Head {
       } satisfies DoneItem);
     }
     const requeue: TaskRec[] = [];
+    const actorTasks: TaskRec[] = [];
     for (const t of w.assigned.values()) {
       t.worker = undefined;
-      if (t.spec.spmd) {
+      if (t.spec.actor) actorTasks.push(t);
+      else if (t.spec.spmd) {
         this.finishTask(t, false, undefined, {
           kind: 'lost',
           task: taskName(t.spec),
@@ -602,6 +635,7 @@ export class Head {
       }
     }
     w.assigned.clear();
+    this.actors.workerLost(w, why, actorTasks);
     for (let i = requeue.length - 1; i >= 0; i--) this.queue.unshift(requeue[i]);
     for (let t = w.affinity.shift(); t; t = w.affinity.shift()) this.queue.push(t);
     if (w.reservedFor) {
@@ -634,6 +668,7 @@ export class Head {
     } else if (c.hello.role === 'driver') {
       this.queue.removeWhere((t) => t.driver === c);
       for (const w of this.workers.values()) w.affinity.removeWhere((t) => t.driver === c);
+      this.actors.ownerGone(c);
       for (const o of [...this.objects.values()]) {
         if (o.owner !== c) continue;
         o.held = false;
@@ -648,16 +683,17 @@ export class Head {
   // ---- scheduling -------------------------------------------------------------------------------
 
   private schedule(): void {
+    this.actors.schedule();
     if (this.spmdWaiting.length > 0) {
       this.placeSpmd();
       return; // idle workers are held for the waiting SPMD group, so it cannot starve
     }
     let eligible = 0;
-    for (const w of this.workers.values()) if (w.credit > 0 && !w.reservedFor) eligible += 1;
+    for (const w of this.workers.values()) if (w.credit > 0 && !w.reservedFor && !w.actorCpus) eligible += 1;
     if (eligible === 0) return;
     let idleLeft = false;
     for (const w of this.workers.values()) {
-      if (w.credit <= 0 || w.reservedFor) continue;
+      if (w.credit <= 0 || w.reservedFor || w.actorCpus) continue;
       const picked = pickTasks(w, this.queue, this.workers.values(), eligible);
       eligible -= 1;
       if (picked.length === 0) idleLeft = true;
@@ -682,7 +718,7 @@ export class Head {
       const t = tasks[i];
       t.worker = w;
       w.assigned.set(t.spec.id, t);
-      w.credit -= 1;
+      if (!t.spec.actor) w.credit -= 1; // actor calls go to their actor's worker, outside its credit
       const deps: DispatchItem['deps'] = [];
       for (const d of t.spec.deps) {
         const o = this.objects.get(d);
@@ -698,6 +734,7 @@ export class Head {
         attempt: t.attempt,
         deps,
       };
+      if (t.spec.actor) item.actor = t.spec.actor;
       if (spmd?.[i]) item.spmd = spmd[i];
       out.items.push(item);
     }
@@ -739,7 +776,7 @@ export class Head {
       return;
     }
     const idle = [...this.workers.values()].filter(
-      (w) => w.assigned.size === 0 && !w.reservedFor && w.credit > 0,
+      (w) => w.assigned.size === 0 && !w.reservedFor && !w.actorCpus && w.credit > 0,
     );
     const size = g.tasks.length;
     if (idle.length < size) return;
@@ -868,6 +905,7 @@ export class Head {
       queued,
       running: [...this.workers.values()].reduce((s, w) => s + w.assigned.size, 0),
       objects: this.objects.size,
+      actors: this.actors.summary(),
     };
   }
 

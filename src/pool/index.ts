@@ -1,9 +1,20 @@
 /**
  * tsrun's task pool (the Ray style): `connect()` to a cluster (or an embedded local one), then
- * `remote`, `get`, `wait`, `put`, `map`, `spmd`, `close`. See README "Task pool".
+ * `remote`, `get`, `wait`, `put`, `map`, `spmd`, `actorClass`, `getActor`, `close`. See README "Task pool".
  */
+
+export type {
+  ActorClass,
+  ActorHandle,
+  ActorMethods,
+  ActorOptions,
+  ActorState,
+  ActorSummary,
+} from './actors/actor-types.js';
 export { type ConnectOptions, connect } from './connect.js';
 export {
+  ActorDiedError,
+  ActorNotFoundError,
   GetTimeoutError,
   HeadLostError,
   ObjectLostError,

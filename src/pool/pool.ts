@@ -7,6 +7,14 @@
 import { deserialize, serialize } from 'node:v8';
 import { Table } from 'apache-arrow';
 import { decodePayload, encodePayload } from '../wire/index.js';
+import { ActorClient } from './actors/actor-client.js';
+import type {
+  ActorClass,
+  ActorHandle,
+  ActorInfoReply,
+  ActorOptions,
+  AnyClass,
+} from './actors/actor-types.js';
 import {
   errorFromWire,
   GetTimeoutError,
@@ -66,6 +74,17 @@ export class Pool {
   private lostError: Error | undefined;
   private readonly events = new Map<string, (value: unknown, rank: number) => void>();
   private readonly registry = new FinalizationRegistry<string>((id) => this.release(id));
+  private readonly actors = new ActorClient({
+    submit: (mod, fn, args, cpus, actor) =>
+      this.submit(mod, fn, args, { maxRetries: 0, retryExceptions: false, cpus }, undefined, actor),
+    newId: () => `${this.clientId}.a${this.nextId++}`,
+    send: (op, body) => {
+      this.flushSubmitsNow();
+      this.link.send(op, body);
+    },
+    get: (ref) => this.get(ref),
+    checkOpen: (what) => this.checkOpen(what),
+  });
 
   /** @internal — use connect(). */
   constructor(
@@ -134,6 +153,7 @@ export class Pool {
     args: unknown[],
     o: { maxRetries: number; retryExceptions: boolean; cpus: number; timeoutMs?: number },
     spmd?: TaskSpec['spmd'],
+    actor?: TaskSpec['actor'],
   ): ObjectRef {
     this.checkOpen(`calling ${fn}`);
     let deps: string[] | undefined;
@@ -175,6 +195,7 @@ export class Pool {
       maxRetries: o.maxRetries,
       retryExceptions: o.retryExceptions,
       spmd,
+      actor,
     });
     this.queueFlush();
     const ref = new ObjectRef(id);
@@ -244,6 +265,8 @@ export class Pool {
         const cb = this.events.get(ev.id);
         if (cb) cb(deserialize(ev.value), ev.rank);
       }
+    } else if (m.op === PoolOp.ActorInfo) {
+      for (const r of m.body as ActorInfoReply[]) this.actors.onInfo(r);
     } else if (m.op === PoolOp.Shutdown) {
       this.lose(new HeadLostError(this.link.address, 'the cluster was stopped (tsrun cluster stop)'));
     }
@@ -262,6 +285,7 @@ export class Pool {
   private lose(err: Error): void {
     if (this.lostError || this.closed) return;
     this.lostError = err;
+    this.actors.failAll(err);
     for (const e of this.entries.values())
       if (e.state === State.Pending) this.settle(e, State.Failed, err as PoolError);
   }
@@ -492,6 +516,25 @@ export class Pool {
     }
   }
 
+  /**
+   * A class whose instances live in workers (Ray's actors): `create(...args)` returns a handle at once;
+   * `handle.call('m', ...args)` (or `handle.methods.m(...)`) returns an ObjectRef of the method's result.
+   * Calls run in submission order; see ActorOptions for restarts, names and concurrency.
+   */
+  actorClass<C extends AnyClass>(
+    moduleUrl: URL | string,
+    className: string,
+    opts: ActorOptions = {},
+  ): ActorClass<C> {
+    return this.actors.actorClass<C>(moduleUrl, className, opts);
+  }
+
+  /** The live actor created with { name } by any driver of this cluster; ActorNotFoundError if none. */
+  // biome-ignore lint/suspicious/noExplicitAny: the caller names the instance type
+  getActor<I = any>(name: string, opts: { timeoutMs?: number } = {}): Promise<ActorHandle<I>> {
+    return this.actors.getActor<I>(name, opts.timeoutMs);
+  }
+
   /** Cluster state as `tsrun cluster status` shows it. */
   async status(): Promise<Record<string, unknown>> {
     this.checkOpen('status');
@@ -512,6 +555,7 @@ export class Pool {
     if (this.closed) return;
     this.flushSubmitsNow();
     this.closed = true;
+    this.actors.failAll(new PoolClosedError('getActor'));
     for (const e of this.entries.values()) {
       if (e.state === State.Pending)
         this.settle(e, State.Failed, new PoolClosedError('waiting for a result'));

@@ -35,6 +35,13 @@ export const PoolOp = {
   Refused: 17,
   Goodbye: 18,
   Return: 19,
+  /** Driver → head: stop an actor ({ id }). */
+  ActorKill: 20,
+  /** Driver → head: find a named actor ({ req, name }); answered by ActorInfo. */
+  ActorLookup: 21,
+  ActorInfo: 22,
+  /** Head → worker: drop an actor's instance ({ id }). */
+  ActorStop: 23,
 } as const;
 export type PoolOp = (typeof PoolOp)[keyof typeof PoolOp];
 

@@ -1,4 +1,5 @@
 /** Task and object records shared by the head, the driver and the worker. */
+import type { ActorTaskInfo } from './actors/actor-types.js';
 import type { StoredObject } from './object-server.js';
 import type { BlobMeta, Location } from './protocol.js';
 
@@ -15,6 +16,8 @@ export interface TaskSpec {
   maxRetries: number;
   retryExceptions: boolean;
   spmd?: SpmdSpec;
+  /** Set for an actor's constructor (fn = class name) or one of its method calls (fn = method). */
+  actor?: ActorTaskInfo;
 }
 
 export interface SpmdSpec {
@@ -41,6 +44,7 @@ export interface DispatchItem {
   attempt: number;
   deps: Array<{ id: string; meta?: BlobMeta; loc?: Location }>;
   spmd?: SpmdPlacement;
+  actor?: ActorTaskInfo;
 }
 
 /** A finished task as the worker reports it. */

@@ -11,13 +11,14 @@ import { init } from '../../collectives/init.js';
 import { freePort } from '../../launcher/local-spawner.js';
 import { bindAddressFor, hostIdentity, privateIpcDir } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
-import { decodePayload, encodePayload } from '../wire/index.js';
+import { decodePayload } from '../wire/index.js';
+import { ActorHost } from './actors/actor-host.js';
+import { failureOf, successOf } from './completion.js';
 import { HeadLink } from './head-link.js';
-import { ObjectFetcher, ObjectServer, storedBytes } from './object-server.js';
-import { blobFrames, type PoolMessage, PoolOp, pushBlob } from './protocol.js';
+import { ObjectFetcher, ObjectServer } from './object-server.js';
+import { blobFrames, type PoolMessage, PoolOp } from './protocol.js';
 import type { SpmdContext } from './remote-types.js';
 import type { CompletionItem, DispatchItem } from './task-types.js';
-import { INLINE_MAX_BYTES } from './task-types.js';
 
 /**
  * How many tasks a worker holds (queued here + credit at the head) adapts to task length: about
@@ -57,6 +58,7 @@ class Worker {
   private allowance = INITIAL_HOLD;
   /** Moving average of task run time in ms. */
   private avgMs = 1;
+  private readonly actors: ActorHost;
 
   constructor(
     private readonly link: HeadLink,
@@ -65,6 +67,12 @@ class Worker {
     private readonly bindAddress: string,
   ) {
     link.onMessage = (m) => this.onMessage(m);
+    this.actors = new ActorHost({
+      args: (item, blobs) => this.argsOf(item, blobs),
+      module: (url) => this.moduleOf(url),
+      send: (op, body, blobs) => this.link.send(op, body, blobs),
+      server,
+    });
     // No onLost: a worker never judges the head by silence (a head embedded in a driver is silent
     // while the driver computes). Its node agent watches the head and stops it; parent-watch ends it
     // when the node agent dies.
@@ -74,10 +82,14 @@ class Worker {
     switch (m.op) {
       case PoolOp.Dispatch:
         for (const item of m.body as DispatchItem[]) {
-          this.queue.push({ item, blobs: m.blobs });
           this.prefetch(item, m.blobs);
+          if (item.actor) this.actors.accept(item, m.blobs);
+          else this.queue.push({ item, blobs: m.blobs });
         }
         void this.pump();
+        return;
+      case PoolOp.ActorStop:
+        this.actors.stop((m.body as { id: string }).id);
         return;
       case PoolOp.Free:
         for (const id of m.body as string[]) {
@@ -215,22 +227,43 @@ class Worker {
     return fn as (...a: unknown[]) => unknown;
   }
 
+  /** item's arguments with ObjectRefs replaced by their values; a promise only when some must be fetched. */
+  private argsOf(item: DispatchItem, blobs: Uint8Array[]): unknown[] | Promise<unknown[]> {
+    const args = deserialize(item.args) as unknown[];
+    if (!this.argsAtHand(args)) return this.fetchArgs(item, blobs, args);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (isRefMarker(a)) args[i] = this.values.get(a.__tsrunRef);
+    }
+    return args;
+  }
+
+  private async fetchArgs(item: DispatchItem, blobs: Uint8Array[], args: unknown[]): Promise<unknown[]> {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (!isRefMarker(a)) continue;
+      if (!this.values.has(a.__tsrunRef)) {
+        if (!this.fetching.has(a.__tsrunRef)) this.prefetch(item, blobs);
+        await this.fetching.get(a.__tsrunRef);
+      }
+      args[i] = this.values.get(a.__tsrunRef);
+    }
+    return args;
+  }
+
+  private async moduleOf(url: string): Promise<Record<string, unknown>> {
+    let mod = this.modules.get(url);
+    if (!mod) {
+      mod = (await import(url)) as Record<string, unknown>;
+      this.modules.set(url, mod);
+    }
+    return mod;
+  }
+
   private async runAsync(item: DispatchItem, blobs: Uint8Array[], args: unknown[]): Promise<void> {
     try {
-      for (let i = 0; i < args.length; i++) {
-        const a = args[i];
-        if (!isRefMarker(a)) continue;
-        if (!this.values.has(a.__tsrunRef)) {
-          if (!this.fetching.has(a.__tsrunRef)) this.prefetch(item, blobs);
-          await this.fetching.get(a.__tsrunRef);
-        }
-        args[i] = this.values.get(a.__tsrunRef);
-      }
-      let mod = this.modules.get(item.mod);
-      if (!mod) {
-        mod = (await import(item.mod)) as Record<string, unknown>;
-        this.modules.set(item.mod, mod);
-      }
+      await this.fetchArgs(item, blobs, args);
+      const mod = await this.moduleOf(item.mod);
       const fn = this.fnOf(mod, item);
       this.succeed(item, item.spmd ? await this.runSpmd(item, fn, args) : await fn(...args));
     } catch (e) {
@@ -239,38 +272,15 @@ class Worker {
   }
 
   private succeed(item: DispatchItem, value: unknown): void {
-    let enc: ReturnType<typeof encodePayload>;
     try {
-      enc = encodePayload(value);
+      this.results.push(successOf(item, value, this.server, this.resultBlobs));
     } catch (e) {
       this.fail(item, e);
-      return;
-    }
-    const size = storedBytes(enc);
-    if (size <= INLINE_MAX_BYTES) {
-      this.results.push({
-        id: item.id,
-        ok: true,
-        meta: pushBlob(this.resultBlobs, enc),
-        size,
-        attempt: item.attempt,
-      });
-    } else {
-      // Large results stay here until someone fetches them (the head records this worker as holder).
-      this.server.store.set(item.id, enc);
-      this.results.push({ id: item.id, ok: true, size, attempt: item.attempt });
     }
   }
 
   private fail(item: DispatchItem, e: unknown): void {
-    const err = e instanceof Error ? e : new Error(String(e));
-    this.results.push({
-      id: item.id,
-      ok: false,
-      size: 0,
-      attempt: item.attempt,
-      error: { name: err.name, message: err.message, stack: err.stack ?? String(err) },
-    });
+    this.results.push(failureOf(item, e));
   }
 
   private async runSpmd(
