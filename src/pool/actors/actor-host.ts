@@ -167,17 +167,30 @@ export class ActorHost {
     this.queueFlush();
   }
 
-  /** Completions of one event-loop turn leave in one message. */
+  /**
+   * Completions leave once the calls at hand are done: at the end of this turn's microtasks when no
+   * call is pending (a lone call's round trip), else after the turn (a burst leaves in one message).
+   */
   private queueFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    setImmediate(() => {
-      this.flushQueued = false;
-      const results = this.results;
-      const blobs = this.blobs;
-      this.results = [];
-      this.blobs = [];
-      this.hooks.send(PoolOp.Complete, { credit: 0, results }, blobs);
+    queueMicrotask(() => {
+      if (this.busy()) setImmediate(() => this.flush());
+      else this.flush();
     });
+  }
+
+  private busy(): boolean {
+    for (const inst of this.instances.values()) if (inst.running > 0 || inst.queue.length > 0) return true;
+    return false;
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const results = this.results;
+    const blobs = this.blobs;
+    this.results = [];
+    this.blobs = [];
+    if (results.length > 0) this.hooks.send(PoolOp.Complete, { credit: 0, results }, blobs);
   }
 }

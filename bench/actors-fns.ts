@@ -1,0 +1,18 @@
+/** The actor bench/actors.ts calls, and a no-op task as the same run's reference. */
+export class Echo {
+  private calls = 0;
+
+  echo(i: number): number {
+    this.calls += 1;
+    return i;
+  }
+
+  async echoAsync(i: number): Promise<number> {
+    this.calls += 1;
+    return i;
+  }
+}
+
+export function noop(i: number): number {
+  return i;
+}
