@@ -31,8 +31,8 @@ function parse(argv: string[]) {
   return yargs(argv)
     .scriptName('tsrun cluster')
     .usage(
-      'tsrun cluster start --head [--port P] [--workers N] [--dashboard-port P [--dashboard-host H]]\n' +
-        'tsrun cluster start --address HOST:PORT [--workers N]\n' +
+      'tsrun cluster start --head [--port P] [--workers N] [--object-store-memory BYTES] [--dashboard-port P [--dashboard-host H]]\n' +
+        'tsrun cluster start --address HOST:PORT [--workers N] [--object-store-memory BYTES]\n' +
         'tsrun cluster status [--address HOST:PORT]\n' +
         'tsrun cluster stop [--address HOST:PORT]\n\n' +
         'A persistent task-pool cluster. Drivers attach with connect() (this host finds it by itself), ' +
@@ -60,6 +60,11 @@ function parse(argv: string[]) {
       workers: {
         type: 'number',
         describe: 'worker processes on this host (default: cores; 0 for a head without workers)',
+      },
+      'object-store-memory': {
+        type: 'number',
+        describe:
+          'start: bytes of object store memory on this node, split among its workers (default TSRUN_OBJECT_STORE_BYTES, else 30% of RAM); past it objects spill to TSRUN_SPILL_DIR',
       },
       'dashboard-port': {
         type: 'number',
@@ -205,6 +210,13 @@ export async function runClusterCommand(argv: string[]): Promise<number> {
       throw new ClusterUsageError(`--dashboard-port must be an integer 0..65535, got ${dashboardPort}`);
     if (a.dashboardHost !== undefined && dashboardPort === undefined)
       throw new ClusterUsageError('--dashboard-host needs --dashboard-port');
+    const storeBytes = a.objectStoreMemory as number | undefined;
+    if (storeBytes !== undefined && (!Number.isInteger(storeBytes) || storeBytes < 1))
+      throw new ClusterUsageError(
+        `--object-store-memory must be a positive integer of bytes, got ${storeBytes}`,
+      );
+    const storeEnv: Record<string, string> =
+      storeBytes === undefined ? {} : { TSRUN_OBJECT_STORE_BYTES: String(storeBytes) };
     if (cmd === 'start') {
       if (a.head === (a.address !== undefined)) {
         throw new ClusterUsageError('cluster start needs exactly one of --head or --address HOST:PORT');
@@ -222,6 +234,7 @@ export async function runClusterCommand(argv: string[]): Promise<number> {
               TSRUN_CLUSTER_DASHBOARD_PORT: String(dashboardPort),
               TSRUN_CLUSTER_DASHBOARD_HOST: String(a.dashboardHost ?? ''),
             }),
+            ...storeEnv,
             TSRUN_CLUSTER_ROLE: 'head',
             TSRUN_POOL_SECRET: secret,
             TSRUN_CLUSTER_PORT: String(a.port),
@@ -247,6 +260,7 @@ export async function runClusterCommand(argv: string[]): Promise<number> {
       const secret = needSecret();
       await startDaemon(
         {
+          ...storeEnv,
           TSRUN_CLUSTER_ROLE: 'node',
           TSRUN_POOL_SECRET: secret,
           TSRUN_CLUSTER_ADDRESS: address,

@@ -27,6 +27,11 @@ export interface ConnectOptions {
   cpusPerWorker?: number;
   /** How long to wait for the head's answer (default 10 s). */
   timeoutMs?: number;
+  /**
+   * Object store memory in bytes (default TSRUN_OBJECT_STORE_BYTES, else 30% of RAM): this driver's
+   * own store, and an embedded pool's node (split among its workers). Past it objects spill to disk.
+   */
+  objectStoreBytes?: number;
 }
 
 /** A head started by `tsrun --pool` in this process: close() of its driver stops the job's cluster. */
@@ -51,6 +56,7 @@ async function openDriver(
   secret: string,
   timeoutMs: number | undefined,
   owned?: OwnedCluster,
+  storeBytes?: number,
 ): Promise<Pool> {
   const keys = deriveJobKeys(secret);
   const host = hostIdentity();
@@ -78,6 +84,7 @@ async function openDriver(
     host,
     ipcDir: privateIpcDir(keys.jobId),
     workerId: 0,
+    storeBytes,
   });
   return new Pool(
     link,
@@ -108,7 +115,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Pool> {
       );
     }
     const mine = owned && owned.address === address ? owned : undefined;
-    return openDriver(endpointOf(address), secret, opts.timeoutMs, mine);
+    return openDriver(endpointOf(address), secret, opts.timeoutMs, mine, opts.objectStoreBytes);
   }
   return startEmbedded(opts);
 }
@@ -122,15 +129,27 @@ async function startEmbedded(opts: ConnectOptions): Promise<Pool> {
   const head = await Head.start(deriveJobKeys(secret), '127.0.0.1', 0);
   let agent: NodeAgent | undefined;
   try {
-    agent = await NodeAgent.start({ endpoint: head.tcp, secret, workers, cpusPerWorker: opts.cpusPerWorker });
-    const a = agent;
-    const pool = await openDriver(head.ipc, secret, opts.timeoutMs, {
+    agent = await NodeAgent.start({
+      endpoint: head.tcp,
+      secret,
       workers,
-      stop: async () => {
-        await a.stop();
-        await head.close();
-      },
+      cpusPerWorker: opts.cpusPerWorker,
+      objectStoreBytes: opts.objectStoreBytes,
     });
+    const a = agent;
+    const pool = await openDriver(
+      head.ipc,
+      secret,
+      opts.timeoutMs,
+      {
+        workers,
+        stop: async () => {
+          await a.stop();
+          await head.close();
+        },
+      },
+      opts.objectStoreBytes,
+    );
     // Return once every worker has joined, so the first tasks and any timing start on a full pool.
     const deadline = Date.now() + 60_000;
     while (head.workers.size < workers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -177,3 +177,25 @@ export class ActorNotFoundError extends PoolError {
     );
   }
 }
+
+/** An object could not be kept: the store's memory is full and spilling it to disk failed too. */
+export class ObjectStoreFullError extends PoolError {
+  override name = 'ObjectStoreFullError';
+  constructor(
+    readonly objectId: string,
+    readonly objectBytes: number,
+    readonly memoryBytes: number,
+    readonly limitBytes: number,
+    readonly spilledBytes: number,
+    readonly spillDir: string,
+    readonly diskFreeBytes: number | undefined,
+    reason: string,
+  ) {
+    super(
+      `object ${objectId} (${objectBytes} bytes) does not fit: the object store holds ${memoryBytes} of its ` +
+        `${limitBytes} bytes in memory and spilling to ${spillDir} failed (${reason}; ${spilledBytes} bytes ` +
+        `spilled there, ${diskFreeBytes ?? '?'} bytes free on its disk). Free objects, raise objectStoreBytes ` +
+        '(TSRUN_OBJECT_STORE_BYTES, --object-store-memory) or point TSRUN_SPILL_DIR at a larger disk',
+    );
+  }
+}

@@ -716,6 +716,12 @@ export class Head {
     const out = this.outbox(w.client, PoolOp.Dispatch);
     for (let i = 0; i < tasks.length; i++) {
       const t = tasks[i];
+      const lost = this.failedDep(t);
+      if (lost) {
+        // Its argument died with a worker after the task became ready (e.g. it was requeued from there).
+        this.finishTask(t, false, undefined, lost.error);
+        continue;
+      }
       t.worker = w;
       w.assigned.set(t.spec.id, t);
       if (!t.spec.actor) w.credit -= 1; // actor calls go to their actor's worker, outside its credit
@@ -738,6 +744,14 @@ export class Head {
       if (spmd?.[i]) item.spmd = spmd[i];
       out.items.push(item);
     }
+  }
+
+  private failedDep(t: TaskRec): ObjRec | undefined {
+    for (const d of t.spec.deps) {
+      const o = this.objects.get(d);
+      if (o?.state === 'failed') return o;
+    }
+    return undefined;
   }
 
   // ---- SPMD groups -----------------------------------------------------------------------------

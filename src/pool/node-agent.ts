@@ -3,6 +3,7 @@
  * which worker died (so its tasks are re-run elsewhere without waiting for a timeout). One runs inside
  * an embedded pool's driver, one per `tsrun cluster start`, and one per worker rank of `tsrun --pool`.
  */
+import { rmSync } from 'node:fs';
 import { freemem, hostname, totalmem } from 'node:os';
 import { type LocalJob, spawnLocalRanks, tsxCommand } from '../../launcher/local-spawner.js';
 import { FEED_KEY, NodeFeed } from '../dashboard/cluster-feed.js';
@@ -11,6 +12,7 @@ import { hostIdentity } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { HeadLink } from './head-link.js';
 import { PoolOp } from './protocol.js';
+import { objectStoreBytes, spillDirFor } from './spill-store.js';
 
 const WORKER_ENTRY = packageModulePath(import.meta.url, './worker.ts');
 /** More restarts than this within RESTART_WINDOW_MS means the worker cannot start: stop trying. */
@@ -25,6 +27,8 @@ export interface NodeAgentOptions {
   cpusPerWorker?: number;
   /** Head silence after which this node stops its workers (default HEAD_SILENCE_MS; 0 = never). */
   headSilenceMs?: number;
+  /** This node's object store memory, split evenly among its workers (default objectStoreBytes()). */
+  objectStoreBytes?: number;
   /** Where worker output goes (default: inherited, so task logs reach the terminal). */
   stdio?: 'inherit' | 'pipe';
 }
@@ -86,7 +90,8 @@ export class NodeAgent {
   private spawnWorker(slot: number): void {
     if (this.stopping) return;
     const job = spawnLocalRanks({
-      command: tsxCommand(WORKER_ENTRY),
+      // --expose-gc: a spilling store collects the buffers it let go (see SpillStore.collect).
+      command: ['--expose-gc', ...tsxCommand(WORKER_ENTRY)],
       ranks: [
         {
           rank: slot,
@@ -96,6 +101,12 @@ export class NodeAgent {
             TSRUN_POOL_SECRET: this.opts.secret,
             TSRUN_POOL_NODE_PID: String(process.pid),
             TSRUN_POOL_CPUS: String(this.opts.cpusPerWorker ?? 1),
+            TSRUN_OBJECT_STORE_BYTES: String(
+              Math.max(
+                1,
+                Math.floor(objectStoreBytes(this.opts.objectStoreBytes) / Math.max(1, this.opts.workers)),
+              ),
+            ),
           },
         },
       ],
@@ -113,6 +124,8 @@ export class NodeAgent {
     }
     job.onRankExit((e) => {
       this.jobs.delete(job);
+      // A killed worker cannot clean up after itself: its spilled objects are lost with it.
+      if (pid !== undefined) rmSync(spillDirFor(pid), { recursive: true, force: true });
       if (this.stopping) return;
       this.link.send(PoolOp.WorkerExited, { pid, code: e.code, signal: e.signal });
       const now = Date.now();

@@ -22,6 +22,7 @@ import {
 } from '../wire/index.js';
 import { ObjectLostError } from './errors.js';
 import type { Location } from './protocol.js';
+import { objectStoreBytes, SpillStore, spillDirFor } from './spill-store.js';
 
 export const ZAP_POOL_DATA_DOMAIN = 'tsrun-pool-data';
 
@@ -42,15 +43,20 @@ export function storedBytes(o: StoredObject): number {
   return n;
 }
 
+/** Stores of one process spill to separate subdirectories of its spill directory. */
+let nextStore = 1;
+
 export class ObjectServer {
-  readonly store = new Map<string, StoredObject>();
+  readonly store: SpillStore;
   private readonly queue: SendQueue;
   private closed = false;
 
   private constructor(
     private readonly sock: zmq.Router,
     readonly location: Location,
+    storeBytes: number,
   ) {
+    this.store = new SpillStore(storeBytes, path.join(spillDirFor(process.pid), String(nextStore++)));
     this.queue = new SendQueue(sock);
     void this.loop();
   }
@@ -61,7 +67,10 @@ export class ObjectServer {
     host: string;
     ipcDir?: string;
     workerId: number;
+    /** Memory limit of this process's store (default: objectStoreBytes()); past it objects spill. */
+    storeBytes?: number;
   }): Promise<ObjectServer> {
+    const storeBytes = objectStoreBytes(opts.storeBytes);
     const { keys } = opts;
     await registerZapDomain(
       ZAP_POOL_DATA_DOMAIN,
@@ -76,12 +85,16 @@ export class ObjectServer {
     }
     const host = opts.bindAddress.includes(':') ? `[${opts.bindAddress}]` : opts.bindAddress;
     await sock.bind(`tcp://${host}:*`);
-    return new ObjectServer(sock, {
-      tcp: sock.lastEndpoint ?? '',
-      ipc,
-      host: opts.host,
-      workerId: opts.workerId,
-    });
+    return new ObjectServer(
+      sock,
+      {
+        tcp: sock.lastEndpoint ?? '',
+        ipc,
+        host: opts.host,
+        workerId: opts.workerId,
+      },
+      storeBytes,
+    );
   }
 
   private async loop(): Promise<void> {

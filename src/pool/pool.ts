@@ -307,6 +307,8 @@ export class Pool {
 
   private async valueOf(ref: ObjectRef, e: Entry): Promise<unknown> {
     if (e.state === State.Failed) throw e.error;
+    const own = e.stored ? undefined : this.server.store.get(ref.id);
+    if (own) return decodePayload(own, own.frames);
     if (!e.stored) {
       if (!e.loc) throw new PoolUsageError(`${ref} is ready but has neither bytes nor a holder`);
       e.fetching ??= this.fetcher.fetch(ref.id, e.loc);
@@ -401,14 +403,16 @@ export class Pool {
       enc = { ...enc, frames: enc.frames.map((f) => Uint8Array.prototype.slice.call(f)) };
     const id = this.newId();
     const size = storedBytes(enc);
-    this.entries.set(id, { state: State.Ready, stored: enc });
     if (size <= INLINE_MAX_BYTES) {
+      this.entries.set(id, { state: State.Ready, stored: enc });
       const blobs: Uint8Array[] = [];
       const meta = pushBlob(blobs, enc);
       this.flushSubmitsNow();
       this.link.send(PoolOp.PutLocation, [{ id, size, meta }], blobs);
     } else {
+      // Only in the store, which may spill it: get() reads it back from there.
       this.server.store.set(id, enc);
+      this.entries.set(id, { state: State.Ready });
       this.flushSubmitsNow();
       this.link.send(PoolOp.PutLocation, [{ id, size, loc: this.server.location }]);
     }

@@ -16,7 +16,7 @@ import { ActorHost } from './actors/actor-host.js';
 import { failureOf, successOf } from './completion.js';
 import { HeadLink } from './head-link.js';
 import { ObjectFetcher, ObjectServer } from './object-server.js';
-import { blobFrames, type PoolMessage, PoolOp } from './protocol.js';
+import { blobBytes, blobFrames, type PoolMessage, PoolOp } from './protocol.js';
 import type { SpmdContext } from './remote-types.js';
 import type { CompletionItem, DispatchItem } from './task-types.js';
 
@@ -36,6 +36,8 @@ const RETURN_AFTER_MS = 50;
 /** Completions are flushed at least this often while tasks keep running. */
 const FLUSH_EVERY_MS = 2;
 const FLUSH_EVERY_COUNT = 64;
+/** Remote arguments fetched ahead of the task that needs them, at most. */
+const MAX_PREFETCH = 2;
 
 interface RefMarker {
   __tsrunRef: string;
@@ -47,7 +49,10 @@ function isRefMarker(v: unknown): v is RefMarker {
 
 class Worker {
   private readonly queue: Array<{ item: DispatchItem; blobs: Uint8Array[] }> = [];
+  /** Decoded argument values, least recently stored first; bounded like the object store. */
   private readonly values = new Map<string, unknown>();
+  private readonly valueBytes = new Map<string, number>();
+  private valuesTotal = 0;
   private readonly fetching = new Map<string, Promise<unknown>>();
   private readonly modules = new Map<string, Record<string, unknown>>();
   private results: CompletionItem[] = [];
@@ -94,7 +99,7 @@ class Worker {
       case PoolOp.Free:
         for (const id of m.body as string[]) {
           this.server.store.delete(id);
-          this.values.delete(id);
+          this.forget(id);
           this.fetching.delete(id);
         }
         return;
@@ -106,27 +111,56 @@ class Worker {
     }
   }
 
-  /** Starts fetching remote arguments as soon as a task arrives, so transfers overlap earlier tasks. */
-  private prefetch(item: DispatchItem, blobs: Uint8Array[]): void {
+  /**
+   * Starts fetching remote arguments as soon as a task arrives, so transfers overlap earlier tasks. Ahead
+   * of need (not `now`), at most MAX_PREFETCH fetches run and spilled objects stay on disk: a batch of
+   * tasks over spilled objects must not bring them all into memory at once.
+   */
+  private prefetch(item: DispatchItem, blobs: Uint8Array[], now = false): void {
     for (const d of item.deps) {
       if (this.values.has(d.id) || this.fetching.has(d.id)) continue;
       if (d.meta) {
-        this.values.set(d.id, decodePayload(d.meta, blobFrames(d.meta, blobs)));
+        const frames = blobFrames(d.meta, blobs);
+        this.remember(d.id, decodePayload(d.meta, frames), blobBytes(frames));
       } else if (d.loc) {
-        const local = this.server.store.get(d.id);
+        const here = this.server.store.has(d.id);
+        if (!now && (here ? !this.server.store.inMemory(d.id) : this.fetching.size >= MAX_PREFETCH)) continue;
+        const local = here ? this.server.store.get(d.id) : undefined;
         const p = local
           ? Promise.resolve(decodePayload(local, local.frames))
           : this.fetcher.fetch(d.id, d.loc).then((o) => decodePayload(o, o.frames));
         this.fetching.set(
           d.id,
           p.then((v) => {
-            this.values.set(d.id, v);
+            this.remember(d.id, v, byteSize(v));
             this.fetching.delete(d.id);
             return v;
           }),
         );
       }
     }
+  }
+
+  /**
+   * Caches a decoded argument; past the store's limit the oldest are dropped (decoded again from the
+   * store, or fetched again, when a later task needs them), so spilled objects do not pile up here.
+   */
+  private remember(id: string, v: unknown, bytes: number): void {
+    this.forget(id);
+    this.values.set(id, v);
+    this.valueBytes.set(id, bytes);
+    this.valuesTotal += bytes;
+    while (this.valuesTotal > this.server.store.limit && this.values.size > 1) {
+      const oldest = this.values.keys().next().value as string;
+      this.forget(oldest);
+    }
+  }
+
+  private forget(id: string): void {
+    const n = this.valueBytes.get(id);
+    if (n !== undefined) this.valuesTotal -= n;
+    this.valueBytes.delete(id);
+    this.values.delete(id);
   }
 
   private async pump(): Promise<void> {
@@ -242,11 +276,10 @@ class Worker {
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       if (!isRefMarker(a)) continue;
-      if (!this.values.has(a.__tsrunRef)) {
-        if (!this.fetching.has(a.__tsrunRef)) this.prefetch(item, blobs);
-        await this.fetching.get(a.__tsrunRef);
-      }
-      args[i] = this.values.get(a.__tsrunRef);
+      const id = a.__tsrunRef;
+      if (!this.values.has(id) && !this.fetching.has(id)) this.prefetch(item, blobs, true);
+      // The awaited value itself: the cache may have dropped it again by the time the fetch is done.
+      args[i] = this.values.has(id) ? this.values.get(id) : await this.fetching.get(id);
     }
     return args;
   }
@@ -369,3 +402,10 @@ void main().catch((e) => {
   process.stderr.write(`tsrun pool worker ${process.pid}: ${(e as Error).message}\n`);
   process.exit(1);
 });
+
+/** Bytes a decoded value holds, as far as it matters for the cache bound (typed arrays, buffers). */
+function byteSize(v: unknown): number {
+  if (ArrayBuffer.isView(v)) return v.byteLength;
+  if (v instanceof ArrayBuffer) return v.byteLength;
+  return 1024;
+}
