@@ -189,7 +189,7 @@ export class ObjectStoreFullError extends PoolError {
     readonly spilledBytes: number,
     readonly spillDir: string,
     readonly diskFreeBytes: number | undefined,
-    reason: string,
+    readonly reason: string,
   ) {
     super(
       `object ${objectId} (${objectBytes} bytes) does not fit: the object store holds ${memoryBytes} of its ` +

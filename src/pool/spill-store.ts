@@ -103,7 +103,22 @@ export class SpillStore {
       const oldest = this.memory.keys().next().value as string;
       const victim = this.memory.get(oldest)!;
       const size = this.sizes.get(oldest)!;
-      this.spill(oldest, victim, size);
+      try {
+        this.spill(oldest, victim, size);
+      } catch (e) {
+        if (!(e instanceof ObjectStoreFullError)) throw e;
+        // Reported as the object being stored: it is the one that does not fit.
+        throw new ObjectStoreFullError(
+          id,
+          bytes,
+          e.memoryBytes,
+          e.limitBytes,
+          e.spilledBytes,
+          e.spillDir,
+          e.diskFreeBytes,
+          e.reason,
+        );
+      }
       this.memory.delete(oldest);
       this.sizes.delete(oldest);
       this.memBytes -= size;
@@ -156,14 +171,14 @@ export class SpillStore {
   }
 
   private spill(id: string, o: StoredObject, bytes: number): void {
-    if (!this.dirMade) {
-      mkdirSync(path.dirname(this.dir), { recursive: true, mode: 0o700 });
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      this.dirMade = true;
-    }
     const file = path.join(this.dir, `${this.nextFile++}.obj`);
     const t0 = performance.now();
     try {
+      if (!this.dirMade) {
+        mkdirSync(path.dirname(this.dir), { recursive: true, mode: 0o700 });
+        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+        this.dirMade = true;
+      }
       const fd = openSync(file, 'w', 0o600);
       try {
         writeAll(fd, o.frames);
