@@ -19,6 +19,9 @@ const COUNT_MUST_MATCH = new Set<number>([
   CollectiveOp.Broadcast,
   CollectiveOp.Reduce,
   CollectiveOp.ReduceScatter,
+  CollectiveOp.Scan,
+  CollectiveOp.Exscan,
+  CollectiveOp.AllReduceLoc,
 ]);
 const ROOTED = new Set<number>([
   CollectiveOp.Broadcast,
@@ -27,6 +30,7 @@ const ROOTED = new Set<number>([
   CollectiveOp.Reduce,
   CollectiveOp.BroadcastObject,
   CollectiveOp.GatherObject,
+  CollectiveOp.ScatterObject,
 ]);
 
 export function describeCall(fp: Fingerprint, seq: number): string {

@@ -9,5 +9,6 @@ export {
   TsrunError,
 } from '../src/errors.js';
 export { DEFAULT_TIMEOUT_MS, type InitOptions, init } from './init.js';
+export type { LocOp, LocResult } from './prefix-loc-object-calls.js';
 export { type CollectiveOptions, ProcessGroup } from './process-group.js';
 export { REDUCE_OPS, type ReduceOp, type TypedArray } from './types.js';

@@ -7,6 +7,11 @@ import type { Comm } from '../comm.js';
 import type { ReduceOp, TypedArray } from '../types.js';
 import { allGatherVBruck } from './allgatherv-bruck.js';
 import { allGatherVRing } from './allgatherv-ring.js';
+import {
+  allReduceLocRecursiveDoubling,
+  type LocOp,
+  type LocResult,
+} from './allreduce-loc-recursive-doubling.js';
 import { allReduceRecursiveDoubling } from './allreduce-recursive-doubling.js';
 import { allReduceRing } from './allreduce-ring.js';
 import { allToAllVPairwise } from './alltoallv-pairwise.js';
@@ -17,6 +22,7 @@ import { gatherVDirect } from './gatherv-direct.js';
 import { reduceBinomial } from './reduce-binomial.js';
 import { reduceScatterGather } from './reduce-scatter-gather.js';
 import { reduceScatterRing } from './reduce-scatter-ring.js';
+import { scanRecursiveDoubling } from './scan-recursive-doubling.js';
 import { scatterVDirect } from './scatterv-direct.js';
 import type { TypedArrayConstructor } from './typed-views.js';
 
@@ -125,4 +131,14 @@ export function allToAllV<T extends TypedArray>(
 
 export function barrier(comm: Comm): Promise<void> {
   return barrierDissemination(comm);
+}
+
+/** In place: op over ranks 0..rank (inclusive) or 0..rank-1 (exclusive; rank 0 gets the identity). */
+export function scan<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, exclusive: boolean): Promise<T> {
+  return scanRecursiveDoubling(comm, x, op, exclusive);
+}
+
+/** Per element, the extreme value over all ranks and the lowest rank holding it; x is unmodified. */
+export function allReduceLoc<T extends TypedArray>(comm: Comm, x: T, op: LocOp): Promise<LocResult<T>> {
+  return allReduceLocRecursiveDoubling(comm, x, op);
 }
