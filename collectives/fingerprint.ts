@@ -33,6 +33,11 @@ const ROOTED = new Set<number>([
   CollectiveOp.ScatterObject,
 ]);
 
+/** The collective's method name, e.g. `allReduce`. */
+export function opName(op: number): string {
+  return OP_NAMES[op] ?? `op#${op}`;
+}
+
 export function describeCall(fp: Fingerprint, seq: number): string {
   const parts: string[] = [];
   if (fp.dtype !== DType.None) parts.push(dtypeName(fp.dtype));

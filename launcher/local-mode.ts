@@ -10,6 +10,7 @@ import { DashboardPortError } from '../src/dashboard/errors.js';
 import { type JobDashboard, openJobDashboard } from '../src/dashboard/job-dashboard.js';
 import type { CliOptions } from './cli-options.js';
 import { PortBusyError, UsageError } from './errors.js';
+import { openFlightDir } from './flight-dumps.js';
 import { freePort, newJobSecret } from './local-spawner.js';
 import { NodeRun } from './node-runner.js';
 import { exitStatusFor, formatRootCause } from './root-cause.js';
@@ -75,6 +76,7 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
   try {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0 && pickPort) masterPort = await freePort(masterAddr);
+      const flight = openFlightDir(o.dumpOnFailure ?? process.env.TSRUN_FLIGHT_DIR);
       current = new NodeRun({
         script: o.script,
         scriptArgs: o.scriptArgs,
@@ -86,7 +88,7 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
         masterPort,
         jobSecret,
         restartCount: attempt,
-        extraEnv: { ...o.env, ...dashboard?.rankEnv },
+        extraEnv: { ...o.env, ...dashboard?.rankEnv, TSRUN_FLIGHT_DIR: flight.dir },
         tagOutput: o.tagOutput,
         logDir: o.logDir,
         killGraceMs: o.killGraceMs,
@@ -98,6 +100,7 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
       );
       if (stopSignal) void current.stop(`tsrun received ${stopSignal}`);
       const result = await current.done;
+      const dumps = flight.collect();
       if (stopSignal) {
         process.stderr.write(`tsrun: job stopped by ${stopSignal}; all ranks are gone\n`);
         await dashboard?.server.close();
@@ -117,7 +120,9 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
         );
         continue;
       }
-      process.stderr.write(formatRootCause(failure, attempt + 1));
+      process.stderr.write(
+        formatRootCause(failure, attempt + 1, dumps, o.nnodes === 1 ? o.nprocPerNode : undefined),
+      );
       return exitStatusFor(failure);
     }
   } finally {

@@ -10,6 +10,7 @@ import { DashboardPortError } from '../src/dashboard/errors.js';
 import { HostsMonitor } from '../src/dashboard/hosts-monitor.js';
 import { serveDashboard } from '../src/dashboard/job-dashboard.js';
 import type { Dashboard } from '../src/dashboard/server.js';
+import type { FlightDump } from '../src/flight-record.js';
 import type { AgentEvent } from './agent-protocol.js';
 import type { CliOptions } from './cli-options.js';
 import { SshLaunchError, UsageError } from './errors.js';
@@ -23,6 +24,7 @@ const START_TIMEOUT_MS = 60_000;
 
 interface Attempt {
   agents: HostAgent[];
+  flight: FlightDump[];
   failure?: Failure;
   launchError?: UsageError;
 }
@@ -72,10 +74,14 @@ export async function runSshMode(o: CliOptions): Promise<number> {
   });
 
   const runAttempt = async (restartCount: number): Promise<Attempt> => {
-    const attempt: Attempt = { agents: [] };
+    const attempt: Attempt = { agents: [], flight: [] };
     current = attempt;
     const onEvent = (i: number) => (e: AgentEvent) => {
       const host = plan[i].host;
+      if (e.ev === 'flight') {
+        attempt.flight.push(...e.dumps);
+        return;
+      }
       if (e.ev === 'dash') monitor?.dash(i, e);
       else if (e.ev === 'started') monitor?.started(i, plan[i].rankOffset, e.pids);
       else monitor?.exited(e);
@@ -122,6 +128,7 @@ export async function runSshMode(o: CliOptions): Promise<number> {
             jobSecret,
             env: o.env,
             restartCount,
+            flightDir: o.dumpOnFailure ?? process.env.TSRUN_FLIGHT_DIR,
             ...(monitor && { dashboard: { pool: o.pool, host: h.host } }),
           },
         },
@@ -187,7 +194,8 @@ export async function runSshMode(o: CliOptions): Promise<number> {
         );
         continue;
       }
-      process.stderr.write(formatRootCause(attempt.failure, restart + 1));
+      const dumps = attempt.flight.sort((a, b) => a.rank - b.rank);
+      process.stderr.write(formatRootCause(attempt.failure, restart + 1, dumps, worldSize));
       return exitStatusFor(attempt.failure);
     }
   } finally {
