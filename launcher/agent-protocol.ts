@@ -7,6 +7,7 @@
  */
 import type { NodeInfo, RankInfo, RankReport } from '../src/dashboard/state-types.js';
 import type { FlightDump } from '../src/flight-record.js';
+import type { TracePart } from '../src/trace/trace-types.js';
 
 export const CTL_MARK = '@@tsrun-ctl@@ ';
 
@@ -37,7 +38,9 @@ export type AgentEvent =
   | { ev: 'exit'; rank: number; code: number | null; signal: string | null; stderrTail: string[] }
   | DashEvent
   /** The flight records this host's ranks wrote (sent once, after every rank exited). */
-  | { ev: 'flight'; dumps: FlightDump[] };
+  | { ev: 'flight'; dumps: FlightDump[] }
+  /** With --trace: the timeline parts this host's processes wrote (sent once, at the end). */
+  | { ev: 'trace'; parts: TracePart[] };
 
 export function encodeEvent(e: AgentEvent): string {
   return CTL_MARK + JSON.stringify(e) + '\n';

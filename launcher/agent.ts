@@ -4,9 +4,14 @@
  * ranks when stdin ends — which is also what happens when the launcher or its SSH connection dies, so a
  * lost launcher never leaves ranks behind on a remote host.
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AgentRelay } from '../src/dashboard/agent-relay.js';
 import { RANK_REPORTING } from '../src/dashboard/job-dashboard.js';
+import { readParts } from '../src/trace/recorder.js';
 import { type AgentHello, encodeEvent } from './agent-protocol.js';
 import type { CliOptions } from './cli-options.js';
 import { UsageError } from './errors.js';
@@ -53,7 +58,8 @@ export async function runAgent(o: CliOptions): Promise<number> {
   const dash = hello.dashboard;
   const relay = dash && new AgentRelay(dash, (e) => process.stderr.write(encodeEvent(e)));
   const flight = openFlightDir(hello.flightDir);
-  const env = { ...hello.env, TSRUN_FLIGHT_DIR: flight.dir };
+  const traceDir = hello.trace ? mkdtempSync(join(tmpdir(), 'tsrun-trace-')) : undefined;
+  const env = { ...hello.env, TSRUN_FLIGHT_DIR: flight.dir, ...(traceDir && { TSRUN_TRACE_DIR: traceDir }) };
   const run = new NodeRun(
     {
       script: o.script,
@@ -90,6 +96,10 @@ export async function runAgent(o: CliOptions): Promise<number> {
   const result = await run.done;
   const dumps = flight.collect();
   if (dumps.length > 0) process.stderr.write(encodeEvent({ ev: 'flight', dumps }));
+  if (traceDir) {
+    process.stderr.write(encodeEvent({ ev: 'trace', parts: readParts(traceDir) }));
+    rmSync(traceDir, { recursive: true, force: true });
+  }
   relay?.finish();
   dispose();
   process.stdin.destroy();
