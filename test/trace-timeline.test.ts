@@ -222,3 +222,44 @@ t.test('clock offset: the shortest round trip bounds the error', async (t) => {
   t.equal(est.rttUs, 110, 'the 110 µs exchange was kept');
   t.ok(Math.abs(est.offsetUs - trueOffset) <= est.rttUs / 2, `offset ${est.offsetUs} within rtt/2`);
 });
+
+t.test('--trace with a failure and a restart: instant marks, both attempts’ tracks', async (t) => {
+  const file = join(dir, 'restart.json');
+  const r = await runTsrun([
+    '--nproc-per-node',
+    '3',
+    '--max-restarts',
+    '1',
+    '--trace',
+    file,
+    fixture('spmd/traced-restart.ts'),
+  ]);
+  t.equal(r.code, 0, r.stderr);
+  const trace = load(file);
+  const { byName, events } = tracks(trace);
+  t.same([...byName.keys()].sort(), [
+    'rank 0',
+    'rank 0 (restart 1)',
+    'rank 1',
+    'rank 1 (restart 1)',
+    'rank 2',
+    'rank 2 (restart 1)',
+    'tsrun (launcher)',
+  ]);
+  const marks = (events.get(byName.get('tsrun (launcher)')!) ?? []).map((e) => [e.ph, e.s, e.name]);
+  t.same(marks, [
+    ['i', 'g', 'rank 2 failed'],
+    ['i', 'g', 'restart 1'],
+  ]);
+  const lost = ['rank 0', 'rank 1'].flatMap((n) =>
+    (events.get(byName.get(n)!) ?? []).filter((e) => e.ph === 'i'),
+  );
+  t.ok(lost.length >= 1, 'a failed call is marked on a rank that saw it');
+  t.ok(lost.every((e) => e.name === 'PeerLostError' && e.s === 't'));
+  const second = (events.get(byName.get('rank 1 (restart 1)')!) ?? []).filter((e) => e.ph === 'X');
+  t.same(
+    second.map((e) => e.name),
+    ['allReduce', 'allReduce', 'allReduce', 'allReduce', 'barrier'],
+  );
+  checkTimes(t, trace);
+});

@@ -74,6 +74,7 @@ export function renderTraceSvg(trace: ChromeTrace, opts: { width?: number; title
   const names = new Map<string, number>();
   const starts = new Map<number, { x: number; y: number }>();
   const arrows: string[] = [];
+  const labelled: Array<{ x: number; y0: number }> = [];
   for (const e of timed) {
     const ry = rowY.get(`${e.pid}/${e.tid}`);
     if (ry === undefined) continue;
@@ -98,12 +99,29 @@ export function renderTraceSvg(trace: ChromeTrace, opts: { width?: number; title
     } else if (e.ph === 'i') {
       const xi = x(e.ts).toFixed(1);
       const [y0, y1] = e.s === 'g' ? [AXIS_H, height - 8] : [ry, ry + ROW - 2];
+      // Labels of marks close together are stacked instead of drawn over each other.
+      const near = labelled.filter((l) => l.y0 === y0 && Math.abs(l.x - Number(xi)) < 90).length;
+      labelled.push({ x: Number(xi), y0 });
       parts.push(
         `<line x1="${xi}" x2="${xi}" y1="${y0}" y2="${y1}" stroke="#d62728" stroke-width="2"><title>${esc(`${e.name} ${JSON.stringify(e.args ?? {})}`)}</title></line>`,
-        `<text x="${Number(xi) + 3}" y="${y0 + 10}" class="instant">${esc(e.name)}</text>`,
+        `<text x="${Number(xi) + 3}" y="${y0 + 10 + near * 11}" class="instant">${esc(e.name)}</text>`,
       );
     }
   }
+  // A legend of slice colours, for the slices too short to carry their name.
+  const legend: string[] = [];
+  let lx = LABEL_W;
+  const ly = height + 4;
+  for (const [name, i] of names) {
+    const cat = timed.find((e) => e.ph === 'X' && e.name === name)?.cat ?? '';
+    const pal = PALETTE[cat] ?? ['#999999'];
+    legend.push(
+      `<rect x="${lx}" y="${ly}" width="12" height="12" fill="${pal[i % pal.length]}" stroke="#333" stroke-width="0.3"/>`,
+      `<text x="${lx + 16}" y="${ly + 10}" class="tick">${esc(name)}</text>`,
+    );
+    lx += 26 + name.length * 6.2;
+  }
+  const fullHeight = names.size > 0 ? height + 24 : height;
   const axis: string[] = [];
   const spanMs = endUs / 1000;
   const step = niceStep(spanMs);
@@ -116,14 +134,15 @@ export function renderTraceSvg(trace: ChromeTrace, opts: { width?: number; title
     );
   }
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${fullHeight}" viewBox="0 0 ${width} ${fullHeight}" font-family="DejaVu Sans, Arial, sans-serif">`,
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
     '<style>.label{font-size:12px}.host{font-size:12px;font-weight:bold}.slice{font-size:10px;fill:#fff}.tick{font-size:10px;fill:#555}.instant{font-size:10px;fill:#d62728}.flow{stroke:#555;stroke-width:0.8;opacity:0.6}.title{font-size:14px;font-weight:bold}</style>',
-    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<rect width="${width}" height="${fullHeight}" fill="#fff"/>`,
     opts.title ? `<text x="6" y="18" class="title">${esc(opts.title)}</text>` : '',
     ...axis,
     ...parts,
     ...arrows,
+    ...legend,
     '</svg>',
   ].join('\n');
 }
