@@ -1,5 +1,5 @@
 /**
- * npx tsx bench/trace-overhead.ts [--rounds 3] [--tasks 5000]
+ * npx tsx bench/trace-overhead.ts [--rounds 3] [--tasks 5000] [--only collectives|tasks]
  *
  * The cost of `--trace`: runs bench/collectives.ts (2 ranks, 4 B .. 16 MiB, plain data plane) and
  * bench/tasks.ts (embedded pool) alternately without and with TSRUN_TRACE_DIR set, `--rounds` times each,
@@ -67,7 +67,8 @@ const BENCHES: Array<[string, string, string[]]> = [
   ['tasks', './tasks.ts', [tasks, '--no-peer']],
 ];
 
-for (const [name, script, argv] of BENCHES) {
+const only = flag('only', '');
+for (const [name, script, argv] of BENCHES.filter(([n]) => !only || n === only)) {
   const samples: Record<'plain' | 'traced', Map<string, number[]>> = { plain: new Map(), traced: new Map() };
   for (let i = 0; i < rounds; i++) {
     for (const mode of ['plain', 'traced'] as const) {

@@ -6,13 +6,16 @@
 import type { StoreClient } from '../src/rendezvous/store-client.js';
 import { estimateClockOffset } from '../src/trace/clock-sync.js';
 import {
+  type Materialize,
   nowUs,
   setClockOffset,
   setTraceThread,
-  traceInstant,
-  traceSlice,
+  traceDeferred,
   tracing,
 } from '../src/trace/recorder.js';
+import type { TraceEvent } from '../src/trace/trace-types.js';
+import { DType, dtypeName, RedOp, redOpName } from '../src/wire/index.js';
+import { type Fingerprint, opName } from './fingerprint.js';
 import { onCallEnd } from './flight-recorder.js';
 
 let installed = false;
@@ -23,21 +26,47 @@ export function traceCollectives(worldRank: number): void {
   installed = true;
   setTraceThread(`rank ${worldRank}`, worldRank);
   onCallEnd((e, error) => {
-    const r = e.toRecord();
-    traceSlice(r.op, 'collective', e.startMono, e.endMono ?? performance.now(), {
-      seq: r.seq,
-      group: r.group,
-      bytes: r.bytes,
-      algorithm: r.algorithm ?? '',
-      ...(r.dtype && { dtype: r.dtype, length: r.length }),
-      ...(r.root !== undefined && { root: r.root }),
-      ...(r.redop && { op: r.redop }),
-      state: r.state,
-    });
-    if (error)
-      traceInstant(`${error.name}`, 'failure', { call: `${r.op} #${r.seq}`, message: error.message });
+    const c = e.call;
+    const d: CallRun = {
+      fp: c.fp,
+      seq: c.seq,
+      group: e.group,
+      bytes: c.bytesSent,
+      algorithm: c.algorithm,
+      error: error && `${error.name}\u0000${error.message}`,
+    };
+    traceDeferred(callEvents, d, e.startMono, e.endMono ?? performance.now());
   });
 }
+
+interface CallRun {
+  fp: Fingerprint;
+  seq: number;
+  group: number;
+  bytes: number;
+  algorithm: string | undefined;
+  /** `name NUL message` of the failure that ended the call. */
+  error: string | undefined;
+}
+
+const callEvents: Materialize<CallRun> = (c, ts, end) => {
+  const op = opName(c.fp.op);
+  const args: Record<string, unknown> = {
+    seq: c.seq,
+    group: c.group,
+    bytes: c.bytes,
+    algorithm: c.algorithm ?? '',
+  };
+  if (c.fp.dtype !== DType.None) Object.assign(args, { dtype: dtypeName(c.fp.dtype), length: c.fp.count });
+  if (c.fp.redop !== RedOp.None) args.op = redOpName(c.fp.redop as RedOp);
+  args.state = c.error ? 'failed' : 'done';
+  const out: TraceEvent[] = [{ name: op, cat: 'collective', ph: 'X', ts, dur: end - ts, args }];
+  if (c.error) {
+    const [name, message] = c.error.split('\u0000');
+    out.push({ name, cat: 'failure', ph: 'i', s: 't', ts: end, args: { call: `${op} #${c.seq}`, message } });
+  }
+  return out;
+};
 
 /**
  * Aligns this rank's trace clock with rank 0's (whose host serves the store). Ranks of rank 0's node

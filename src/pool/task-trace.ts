@@ -4,7 +4,7 @@
  * task id names the flow on both sides). Callers test `tracing` first, so this costs nothing when off.
  */
 import { basename } from 'node:path';
-import { flowId, setTraceThread, traceFlow, traceSlice } from '../trace/recorder.js';
+import { flowId, type Materialize, setTraceThread, traceDeferred } from '../trace/recorder.js';
 import type { DispatchItem } from './task-types.js';
 
 export { tracing } from '../trace/recorder.js';
@@ -27,18 +27,41 @@ export function traceDriverThread(): void {
   );
 }
 
-/** The task ran on this worker from startMono until now. */
+interface TaskRun {
+  id: string;
+  fn: string;
+  mod: string;
+  attempt: number;
+}
+
+const taskEvents: Materialize<TaskRun> = (t, ts, end) => [
+  {
+    name: t.fn,
+    cat: 'task',
+    ph: 'X',
+    ts,
+    dur: end - ts,
+    args: { task: t.id, attempt: t.attempt, module: basename(t.mod) },
+  },
+  { name: 'task', cat: 'flow', ph: 'f', bp: 'e', id: flowId(t.id), ts },
+];
+
+const submitEvents: Materialize<{ fn: string; id: string }> = (t, ts, end) => [
+  { name: `submit ${t.fn}`, cat: 'submit', ph: 'X', ts, dur: end - ts, args: { task: t.id } },
+  { name: 'task', cat: 'flow', ph: 's', id: flowId(t.id), ts },
+];
+
+/** The task ran on this worker from startMono until now (its arguments are not kept). */
 export function traceTask(item: DispatchItem, startMono: number): void {
-  traceSlice(item.fn, 'task', startMono, performance.now(), {
-    task: item.id,
-    attempt: item.attempt,
-    module: basename(item.mod),
-  });
-  traceFlow('f', flowId(item.id), startMono, 'task');
+  traceDeferred(
+    taskEvents,
+    { id: item.id, fn: item.fn, mod: item.mod, attempt: item.attempt },
+    startMono,
+    performance.now(),
+  );
 }
 
 /** The driver submitted task `id` (function `fn`) from startMono until now. */
 export function traceSubmit(fn: string, id: string, startMono: number): void {
-  traceSlice(`submit ${fn}`, 'submit', startMono, performance.now(), { task: id });
-  traceFlow('s', flowId(id), startMono, 'task');
+  traceDeferred(submitEvents, { fn, id }, startMono, performance.now());
 }

@@ -15,7 +15,19 @@ const env = process.env;
 /** Whether this process records a timeline. Hooks test this before doing anything else. */
 export const tracing: boolean = Boolean(env.TSRUN_TRACE || env.TSRUN_TRACE_DIR);
 
-const events: TraceEvent[] = [];
+/**
+ * Hot paths (a collective call, a pool task) record a compact entry: its times, a small data object and
+ * the function that turns it into trace events when the part is written. Building the events, names and
+ * args there instead of per call keeps the recording cost to one or two small allocations.
+ */
+export type Materialize<D> = (d: D, startUs: number, endUs: number) => TraceEvent[];
+interface Deferred {
+  m: Materialize<unknown>;
+  d: unknown;
+  s: number;
+  e: number;
+}
+const events: Array<TraceEvent | Deferred> = [];
 let thread = env.RANK !== undefined ? `rank ${env.RANK}` : `process ${process.pid}`;
 let sortIndex = env.RANK !== undefined ? Number(env.RANK) : 1_000_000 + process.pid;
 let offsetUs = 0;
@@ -70,6 +82,11 @@ export function traceSlice(
   });
 }
 
+/** Records a span [startMono, endMono] (performance.now() ms) whose events are built at write time. */
+export function traceDeferred<D>(m: Materialize<D>, d: D, startMono: number, endMono: number): void {
+  events.push({ m: m as Materialize<unknown>, d, s: startMono, e: endMono });
+}
+
 export function traceInstant(name: string, cat: string, args?: Record<string, unknown>): void {
   events.push({ name, cat, ph: 'i', s: 't', ts: nowUs(), args });
 }
@@ -91,7 +108,12 @@ export function flowId(key: string): number {
 }
 
 export function tracePart(): TracePart {
-  return { host: hostname(), pid: process.pid, thread, sortIndex, offsetUs, offsetRttUs, events };
+  const out: TraceEvent[] = [];
+  for (const ev of events) {
+    if ('ph' in ev) out.push(ev);
+    else out.push(...ev.m(ev.d, monoToUs(ev.s), monoToUs(ev.e)));
+  }
+  return { host: hostname(), pid: process.pid, thread, sortIndex, offsetUs, offsetRttUs, events: out };
 }
 
 function writeAtomic(file: string, text: string): void {
