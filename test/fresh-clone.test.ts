@@ -24,6 +24,9 @@ function run(cmd: string, args: string[], cwd: string) {
   return { code: r.status, out: r.stdout ?? '', err: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
 }
 
+// npm ci, the main job and two test files: many minutes on a loaded 2-core machine.
+t.setTimeout(1_800_000);
+
 const parent = mkdtempSync(join(tmpdir(), 'tsrun-fresh-'));
 t.teardown(() => rmSync(parent, { recursive: true, force: true }));
 const clone = join(parent, 'tsrun');
