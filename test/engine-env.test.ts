@@ -1,4 +1,7 @@
 import t from 'tap';
+import { parseCli } from '../launcher/cli-options.js';
+import { autoProcsPerNode } from '../launcher/cpu-count.js';
+import { jobSecretFor } from '../launcher/local-mode.js';
 import {
   DERIVED_PORT_BASE,
   DERIVED_PORT_SPAN,
@@ -219,3 +222,40 @@ t.test(
     t.type(await resolveHostAddress('no-such-host.invalid', 'x').catch((e) => e), EnvironmentError);
   },
 );
+
+t.test('per-node launcher: --rdzv-id (or TSRUN_RDZV_ID) and the shape separate jobs', async (t) => {
+  const saved = { secret: process.env.TSRUN_JOB_SECRET, rdzv: process.env.TSRUN_RDZV_ID };
+  delete process.env.TSRUN_JOB_SECRET;
+  delete process.env.TSRUN_RDZV_ID;
+  t.teardown(() => {
+    if (saved.secret !== undefined) process.env.TSRUN_JOB_SECRET = saved.secret;
+    if (saved.rdzv !== undefined) process.env.TSRUN_RDZV_ID = saved.rdzv;
+  });
+  const node = (rank: number, extra: string[] = []) =>
+    parseCli([
+      '--nnodes',
+      '2',
+      '--node-rank',
+      String(rank),
+      '--master-addr',
+      '10.0.0.1',
+      '--master-port',
+      '29500',
+      ...extra,
+      'x.ts',
+    ])!;
+  const secret = (o: ReturnType<typeof node>) => jobSecretFor(o, '10.0.0.1', 29500);
+  t.equal(node(0, ['--rdzv-id', 'run-1']).rdzvId, 'run-1');
+  t.equal(node(0, ['--rdzv_id', 'run-1']).rdzvId, 'run-1', "torchrun's spelling");
+  t.equal(secret(node(0, ['--rdzv-id', 'run-1'])), secret(node(1, ['--rdzv-id', 'run-1'])), 'nodes agree');
+  t.not(secret(node(0, ['--rdzv-id', 'run-1'])), secret(node(0, ['--rdzv-id', 'run-2'])), 'jobs differ');
+  t.not(secret(node(0)), secret(node(0, ['--nproc-per-node', '2'])), 'another shape, other keys');
+  process.env.TSRUN_RDZV_ID = 'from-env';
+  t.equal(node(0).rdzvId, 'from-env', 'TSRUN_RDZV_ID is the flag’s default');
+  t.equal(secret(node(0)), secret(node(1, ['--rdzv-id', 'from-env'])));
+  delete process.env.TSRUN_RDZV_ID;
+  process.env.TSRUN_JOB_SECRET = 'ef'.repeat(32);
+  t.equal(secret(node(0)), 'ef'.repeat(32), 'a given secret alone is used as is');
+  t.not(secret(node(0, ['--rdzv-id', 'a'])), secret(node(0, ['--rdzv-id', 'b'])), 'with --rdzv-id folded in');
+  t.equal(parseCli(['--nproc-per-node', 'auto', 'x.ts'])!.nprocPerNode, autoProcsPerNode());
+});
