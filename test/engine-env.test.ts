@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { parseCli } from '../launcher/cli-options.js';
 import { autoProcsPerNode } from '../launcher/cpu-count.js';
@@ -258,4 +260,42 @@ t.test('per-node launcher: --rdzv-id (or TSRUN_RDZV_ID) and the shape separate j
   t.equal(secret(node(0)), 'ef'.repeat(32), 'a given secret alone is used as is');
   t.not(secret(node(0, ['--rdzv-id', 'a'])), secret(node(0, ['--rdzv-id', 'b'])), 'with --rdzv-id folded in');
   t.equal(parseCli(['--nproc-per-node', 'auto', 'x.ts'])!.nprocPerNode, autoProcsPerNode());
+});
+
+t.test('docs/kubernetes-indexed-job.yaml gives every pod a consistent rank environment', async (t) => {
+  const yaml = readFileSync(join(import.meta.dirname, '..', 'docs/kubernetes-indexed-job.yaml'), 'utf8');
+  const field = (re: RegExp) => re.exec(yaml)?.[1];
+  const jobName = field(/kind: Job\nmetadata:\n {2}name: (\S+)/);
+  const completions = Number(field(/completions: (\d+)/));
+  const subdomain = field(/subdomain: (\S+)/);
+  t.ok(jobName && subdomain && completions > 1, 'the manifest names the Job, its Service and completions');
+  t.match(
+    yaml,
+    new RegExp(`kind: Service\\nmetadata:\\n {2}name: ${subdomain}\\n`),
+    'the subdomain is the Service',
+  );
+  t.match(yaml, /completionMode: Indexed/);
+  const values: Record<string, string> = {};
+  for (const m of yaml.matchAll(/- name: (\w+)\n\s+value: "?([^"\n#]+?)"?\s*(?:#.*)?\n/g))
+    values[m[1]] = m[2];
+  t.equal(values.WORLD_SIZE, String(completions), 'WORLD_SIZE = completions');
+  t.equal(values.MASTER_ADDR, `${jobName}-0.${subdomain}`, "MASTER_ADDR = pod 0's name under the Service");
+  t.match(
+    yaml,
+    /name: TSRUN_RDZV_ID\n\s+valueFrom:\n\s+fieldRef:\n\s+fieldPath: metadata\.labels\['batch\.kubernetes\.io\/controller-uid'\]/,
+  );
+  // What Kubernetes then gives each pod: the index, its hostname, the Job's uid from the label.
+  const pods = Array.from({ length: completions }, (_, i) =>
+    readRankEnvironment({
+      ...values,
+      JOB_COMPLETION_INDEX: String(i),
+      HOSTNAME: `${jobName}-${i}`,
+      TSRUN_RDZV_ID: '0c7d3b2e-uid',
+    }),
+  );
+  t.same(
+    pods.map((p) => [p.rank, p.size, p.source]),
+    pods.map((_, i) => [i, completions, 'kubernetes']),
+  );
+  t.equal(new Set(pods.map((p) => `${p.masterAddr}:${p.masterPort}:${p.secret}`)).size, 1, 'all pods agree');
 });
