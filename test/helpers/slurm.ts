@@ -107,7 +107,7 @@ export async function startSlurm(): Promise<SlurmCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-slurm-'));
   chmodSync(dir, 0o755);
   for (const sub of ['munge', 'state', 'spool', 'out']) mkdirSync(join(dir, sub), { mode: 0o755 });
-  chmodSync(join(dir, 'munge'), 0o700);
+  chmodSync(join(dir, 'munge'), 0o711);
   chmodSync(join(dir, 'out'), 0o777);
   const node = hostname().split('.')[0];
   const [ctldPort, slurmdPort] = [await freePort(), await freePort()];
