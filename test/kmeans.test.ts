@@ -10,7 +10,7 @@ import { listBlocks, loadBlock } from '../experiments/kmeans/blocks.js';
 import { type Gather, globalKmeans } from '../experiments/kmeans/global-kmeans.js';
 import { NumpyRandomState } from '../experiments/kmeans/mt19937.js';
 
-const fixtures = new URL('../../shared/fixtures/', import.meta.url);
+const fixtures = new URL('./fixtures/reference/', import.meta.url);
 const blobs = fileURLToPath(new URL('blobs.csv', fixtures));
 const graph = fileURLToPath(new URL('graph.csv', fixtures));
 const blobsRef = JSON.parse(readFileSync(new URL('blobs.kmeans.json', fixtures), 'utf8'));

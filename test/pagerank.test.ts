@@ -11,9 +11,9 @@ import { promisify } from 'node:util';
 import t from 'tap';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const graph = fileURLToPath(new URL('../../shared/fixtures/graph.csv', import.meta.url));
+const graph = fileURLToPath(new URL('./fixtures/reference/graph.csv', import.meta.url));
 const ref = JSON.parse(
-  readFileSync(new URL('../../shared/fixtures/graph.pagerank.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./fixtures/reference/graph.pagerank.json', import.meta.url), 'utf8'),
 );
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'pagerank-'));
