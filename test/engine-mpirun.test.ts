@@ -3,7 +3,9 @@
  * JavaScript under `node` and as TypeScript under `node --import tsx`, with no MASTER_* variables and no
  * secret, and two mpirun jobs at once, which must not cross.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DERIVED_PORT_BASE, DERIVED_PORT_SPAN } from '../src/engines/job-identity.js';
@@ -11,6 +13,38 @@ import { DERIVED_PORT_BASE, DERIVED_PORT_SPAN } from '../src/engines/job-identit
 const REPO = join(import.meta.dirname, '..');
 const FIXTURES = join(REPO, 'test/fixtures/engines');
 const MPIRUN = ['--allow-run-as-root', '--oversubscribe', '-np', '3'];
+// In the repository `import 'tsrun'` resolves to the TypeScript sources under the tsrun-source condition.
+const TS_CMD = [
+  process.execPath,
+  '--conditions=tsrun-source',
+  '--import',
+  'tsx',
+  join(FIXTURES, 'spmd-sum.ts'),
+];
+
+/**
+ * A project where `import 'tsrun'` is the compiled package, as a user has it: the package's JavaScript
+ * built by tsc (tsconfig.build.json) into a temporary copy, so plain `node` runs the .mjs script with no
+ * TypeScript loader. Built outside the repository's dist/, which the consumer test rebuilds meanwhile.
+ */
+async function compiledProject(): Promise<{ dir: string; script: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-mpirun-'));
+  const pkg = join(dir, 'pkg');
+  mkdirSync(join(dir, 'project', 'node_modules'), { recursive: true });
+  mkdirSync(pkg);
+  const tsc = join(REPO, 'node_modules', '.bin', 'tsc');
+  await new Promise<void>((resolve, reject) =>
+    execFile(tsc, ['-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], (err, out) =>
+      err ? reject(new Error(`tsc build failed: ${out}`)) : resolve(),
+    ),
+  );
+  copyFileSync(join(REPO, 'package.json'), join(pkg, 'package.json'));
+  symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'));
+  symlinkSync(pkg, join(dir, 'project', 'node_modules', 'tsrun'));
+  const script = join(dir, 'project', 'spmd-sum.mjs');
+  copyFileSync(join(FIXTURES, 'spmd-sum.mjs'), script);
+  return { dir, script };
+}
 
 function mpirunUnavailable(): string | undefined {
   try {
@@ -96,7 +130,9 @@ if (why) {
   t.plan(0, `skipped: ${why}`);
 } else {
   t.test('mpirun -np 3 node script.mjs (plain JavaScript, no TypeScript loader)', async (t) => {
-    const r = await mpirun([process.execPath, join(FIXTURES, 'spmd-sum.mjs')], {
+    const project = await compiledProject();
+    t.teardown(() => rmSync(project.dir, { recursive: true, force: true }));
+    const r = await mpirun([process.execPath, project.script], {
       ENGINE_TAG: 'mjs',
       ENGINE_SCALE: '1',
     });
@@ -104,7 +140,7 @@ if (why) {
   });
 
   t.test('mpirun -np 3 node --import tsx script.ts', async (t) => {
-    const r = await mpirun([process.execPath, '--import', 'tsx', join(FIXTURES, 'spmd-sum.ts')], {
+    const r = await mpirun(TS_CMD, {
       ENGINE_TAG: 'ts',
       ENGINE_SCALE: '2',
     });
@@ -114,10 +150,9 @@ if (why) {
   t.test(
     'two mpirun jobs at once, no MASTER_* and no secret: each finishes with its own result',
     async (t) => {
-      const cmd = [process.execPath, '--import', 'tsx', join(FIXTURES, 'spmd-sum.ts')];
       const [a, b] = await Promise.all([
-        mpirun(cmd, { ENGINE_TAG: 'a', ENGINE_SCALE: '100' }),
-        mpirun(cmd, { ENGINE_TAG: 'b', ENGINE_SCALE: '1000' }),
+        mpirun(TS_CMD, { ENGINE_TAG: 'a', ENGINE_SCALE: '100' }),
+        mpirun(TS_CMD, { ENGINE_TAG: 'b', ENGINE_SCALE: '1000' }),
       ]);
       const pa = expectJob(t, a, 'a', 100, 'job a');
       const pb = expectJob(t, b, 'b', 1000, 'job b');

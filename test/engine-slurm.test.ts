@@ -11,7 +11,8 @@ import { type SlurmCluster, slurmUnavailable, startSlurm } from './helpers/slurm
 
 const REPO = join(import.meta.dirname, '..');
 const SCRIPT = join(REPO, 'test/fixtures/engines/spmd-sum.ts');
-const RANK_CMD = [process.execPath, '--import', 'tsx', SCRIPT];
+// `import 'tsrun'` inside the repository resolves to the sources under the tsrun-source condition.
+const RANK_CMD = [process.execPath, '--conditions=tsrun-source', '--import', 'tsx', SCRIPT];
 
 interface RankLine {
   tag: string;
