@@ -3,12 +3,11 @@
  * JavaScript under `node` and as TypeScript under `node --import tsx`, with no MASTER_* variables and no
  * secret, and two mpirun jobs at once, which must not cross.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DERIVED_PORT_BASE, DERIVED_PORT_SPAN } from '../src/engines/job-identity.js';
+import { type CompiledProject, compiledProject } from './helpers/compiled-package.js';
 
 const REPO = join(import.meta.dirname, '..');
 const FIXTURES = join(REPO, 'test/fixtures/engines');
@@ -21,30 +20,6 @@ const TS_CMD = [
   'tsx',
   join(FIXTURES, 'spmd-sum.ts'),
 ];
-
-/**
- * A project where `import 'tsrun'` is the compiled package, as a user has it: the package's JavaScript
- * built by tsc (tsconfig.build.json) into a temporary copy, so plain `node` runs the .mjs script with no
- * TypeScript loader. Built outside the repository's dist/, which the consumer test rebuilds meanwhile.
- */
-async function compiledProject(): Promise<{ dir: string; script: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tsrun-mpirun-'));
-  const pkg = join(dir, 'pkg');
-  mkdirSync(join(dir, 'project', 'node_modules'), { recursive: true });
-  mkdirSync(pkg);
-  const tsc = join(REPO, 'node_modules', '.bin', 'tsc');
-  await new Promise<void>((resolve, reject) =>
-    execFile(tsc, ['-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], (err, out) =>
-      err ? reject(new Error(`tsc build failed: ${out}`)) : resolve(),
-    ),
-  );
-  copyFileSync(join(REPO, 'package.json'), join(pkg, 'package.json'));
-  symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'));
-  symlinkSync(pkg, join(dir, 'project', 'node_modules', 'tsrun'));
-  const script = join(dir, 'project', 'spmd-sum.mjs');
-  copyFileSync(join(FIXTURES, 'spmd-sum.mjs'), script);
-  return { dir, script };
-}
 
 function mpirunUnavailable(): string | undefined {
   try {
@@ -88,7 +63,7 @@ function mpirun(
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 110_000);
+    const timer = setTimeout(() => p.kill('SIGKILL'), 240_000);
     p.on('close', (code) => {
       clearTimeout(timer);
       const lines = stdout
@@ -129,10 +104,17 @@ const why = mpirunUnavailable();
 if (why) {
   t.plan(0, `skipped: ${why}`);
 } else {
+  // A loaded machine (other test files at once) can make 6 Node processes start slowly.
+  t.setTimeout(540_000);
+  let project: CompiledProject;
+  t.before(async () => {
+    project = await compiledProject([join(FIXTURES, 'spmd-sum.mjs')]);
+  });
+  t.teardown(() => project?.remove());
+  const mjsCmd = () => [process.execPath, project.script('spmd-sum.mjs')];
+
   t.test('mpirun -np 3 node script.mjs (plain JavaScript, no TypeScript loader)', async (t) => {
-    const project = await compiledProject();
-    t.teardown(() => rmSync(project.dir, { recursive: true, force: true }));
-    const r = await mpirun([process.execPath, project.script], {
+    const r = await mpirun(mjsCmd(), {
       ENGINE_TAG: 'mjs',
       ENGINE_SCALE: '1',
     });
@@ -151,8 +133,8 @@ if (why) {
     'two mpirun jobs at once, no MASTER_* and no secret: each finishes with its own result',
     async (t) => {
       const [a, b] = await Promise.all([
-        mpirun(TS_CMD, { ENGINE_TAG: 'a', ENGINE_SCALE: '100' }),
-        mpirun(TS_CMD, { ENGINE_TAG: 'b', ENGINE_SCALE: '1000' }),
+        mpirun(mjsCmd(), { ENGINE_TAG: 'a', ENGINE_SCALE: '100' }),
+        mpirun(mjsCmd(), { ENGINE_TAG: 'b', ENGINE_SCALE: '1000' }),
       ]);
       const pa = expectJob(t, a, 'a', 100, 'job a');
       const pb = expectJob(t, b, 'b', 1000, 'job b');

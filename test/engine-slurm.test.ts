@@ -7,12 +7,19 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DERIVED_PORT_BASE, DERIVED_PORT_SPAN } from '../src/engines/job-identity.js';
+import { type CompiledProject, compiledProject } from './helpers/compiled-package.js';
 import { type SlurmCluster, slurmUnavailable, startSlurm } from './helpers/slurm.js';
 
 const REPO = join(import.meta.dirname, '..');
-const SCRIPT = join(REPO, 'test/fixtures/engines/spmd-sum.ts');
+const FIXTURES = join(REPO, 'test/fixtures/engines');
 // `import 'tsrun'` inside the repository resolves to the sources under the tsrun-source condition.
-const RANK_CMD = [process.execPath, '--conditions=tsrun-source', '--import', 'tsx', SCRIPT];
+const TS_CMD = [
+  process.execPath,
+  '--conditions=tsrun-source',
+  '--import',
+  'tsx',
+  join(FIXTURES, 'spmd-sum.ts'),
+];
 
 interface RankLine {
   tag: string;
@@ -40,7 +47,7 @@ interface Run {
   ms: number;
 }
 
-function runCmd(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 110_000): Promise<Run> {
+function runCmd(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve) => {
     const p = spawn(cmd, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -60,13 +67,19 @@ const why = slurmUnavailable();
 if (why) {
   t.plan(0, `skipped: Slurm tests need slurm-wlm and munge, as root: ${why}`);
 } else {
+  // A loaded machine (other test files at once) can make 6 Node processes start slowly.
+  t.setTimeout(540_000);
   let cluster: SlurmCluster;
+  let project: CompiledProject;
   t.before(async () => {
-    cluster = await startSlurm();
+    [cluster, project] = await Promise.all([startSlurm(), compiledProject([join(FIXTURES, 'spmd-sum.mjs')])]);
   });
   t.teardown(async () => {
     await cluster?.stop();
+    project?.remove();
   });
+  // The same program compiled, under plain node: starts faster than under tsx.
+  const mjsCmd = () => [process.execPath, project.script('spmd-sum.mjs')];
 
   const expectJob = (t: Test, r: Run, tag: string, scale: number, what: string) => {
     t.equal(r.code, 0, `${what} exits 0\n${r.stderr}\n${cluster.logs()}`);
@@ -87,9 +100,9 @@ if (why) {
     return port;
   };
 
-  t.test('srun -n 3 with no MASTER_* variables and no secret', async (t) => {
+  t.test('srun -n 3 of a TypeScript program with no MASTER_* variables and no secret', async (t) => {
     const env = { ...cluster.env, ENGINE_TAG: 'srun', ENGINE_SCALE: '1' };
-    const r = await runCmd('srun', ['-n', '3', '-K', ...RANK_CMD], env);
+    const r = await runCmd('srun', ['-n', '3', '-K', ...TS_CMD], env);
     expectJob(t, r, 'srun', 1, 'srun -n 3');
     t.match(r.stderr, /TSRUN_JOB_SECRET is not set; the job's keys are derived from its job id/);
   });
@@ -97,7 +110,13 @@ if (why) {
   t.test('an sbatch job: exports pass through, output read back from its file', async (t) => {
     const out = join(cluster.dir, 'out', 'sbatch-%j.out');
     const batch = join(cluster.dir, 'job.sh');
-    writeFileSync(batch, `#!/bin/sh\nsrun -K ${RANK_CMD.map((a) => `'${a}'`).join(' ')}\n`, { mode: 0o755 });
+    writeFileSync(
+      batch,
+      `#!/bin/sh\nsrun -K ${mjsCmd()
+        .map((a) => `'${a}'`)
+        .join(' ')}\n`,
+      { mode: 0o755 },
+    );
     const env = {
       ...cluster.env,
       ENGINE_TAG: 'sbatch',
@@ -119,12 +138,12 @@ if (why) {
 
   t.test('two jobs at once on the same host each finish with their own result', async (t) => {
     const [a, b] = await Promise.all([
-      runCmd('srun', ['-n', '3', '-K', ...RANK_CMD], {
+      runCmd('srun', ['-n', '3', '-K', ...mjsCmd()], {
         ...cluster.env,
         ENGINE_TAG: 'a',
         ENGINE_SCALE: '100',
       }),
-      runCmd('srun', ['-n', '3', '-K', ...RANK_CMD], {
+      runCmd('srun', ['-n', '3', '-K', ...mjsCmd()], {
         ...cluster.env,
         ENGINE_TAG: 'b',
         ENGINE_SCALE: '1000',
@@ -143,7 +162,7 @@ if (why) {
       // Only Slurm's -K can end the step this soon: the survivors would wait 10 minutes at the rendezvous.
       TSRUN_RENDEZVOUS_TIMEOUT_MS: '600000',
     };
-    const r = await runCmd('srun', ['-n', '3', '-K', ...RANK_CMD], env);
+    const r = await runCmd('srun', ['-n', '3', '-K', ...mjsCmd()], env);
     t.not(r.code, 0, `the step failed (exit ${r.code}, signal ${r.signal})`);
     t.equal(r.signal, null, 'srun itself was not killed by the test timeout');
     t.match(r.stderr, /rank 1: failing on purpose before init\(\)/);
