@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DERIVED_PORT_BASE, DERIVED_PORT_SPAN } from '../src/engines/job-identity.js';
-import { type CompiledProject, compiledProject } from './helpers/compiled-package.js';
+import { type CompiledProject, compiledProject, withoutTapLoaders } from './helpers/compiled-package.js';
 
 const REPO = join(import.meta.dirname, '..');
 const FIXTURES = join(REPO, 'test/fixtures/engines');
@@ -41,7 +41,7 @@ interface RankLine {
 }
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  const env: NodeJS.ProcessEnv = { ...withoutTapLoaders(), ...extra };
   for (const k of Object.keys(env)) {
     if (
       /^(MASTER_|TSRUN_JOB_SECRET|TSRUN_RDZV_ID|RANK$|WORLD_SIZE$|LOCAL_|GROUP_RANK|OMPI_|PMIX_|SLURM_)/.test(

@@ -72,7 +72,9 @@ if (why) {
   let cluster: SlurmCluster;
   let project: CompiledProject;
   t.before(async () => {
-    [cluster, project] = await Promise.all([startSlurm(), compiledProject([join(FIXTURES, 'spmd-sum.mjs')])]);
+    // One after the other: a failed build must still leave `cluster` set for the teardown to stop it.
+    cluster = await startSlurm();
+    project = await compiledProject([join(FIXTURES, 'spmd-sum.mjs')]);
   });
   t.teardown(async () => {
     await cluster?.stop();

@@ -18,10 +18,14 @@ export interface CompiledProject {
   remove(): void;
 }
 
-/** Environment without tap's loaders (NODE_OPTIONS), for processes that must run as a user runs them. */
+/**
+ * Environment without tap's process hooks (NODE_OPTIONS, TAP*, _TAPJS*: tap's processinfo would load its
+ * loaders into every Node child), for processes that must run as a user runs them.
+ */
 export function withoutTapLoaders(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const { NODE_OPTIONS: _, ...rest } = env;
-  return rest;
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!/^(TAP|_TAPJS|NODE_OPTIONS$)/.test(k)) out[k] = v;
+  return out;
 }
 
 export async function compiledProject(scripts: string[]): Promise<CompiledProject> {

@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withoutTapLoaders } from './compiled-package.js';
 
 export interface SlurmCluster {
   dir: string;
@@ -161,7 +162,7 @@ export async function startSlurm(): Promise<SlurmCluster> {
       '',
     ].join('\n'),
   );
-  const env: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF: conf };
+  const env: NodeJS.ProcessEnv = { ...withoutTapLoaders(), SLURM_CONF: conf };
   for (const k of Object.keys(env)) {
     if (
       /^(MASTER_|TSRUN_JOB_SECRET|TSRUN_RDZV_ID|RANK$|WORLD_SIZE$|LOCAL_|GROUP_RANK|SLURM_(?!CONF))/.test(k)
@@ -179,6 +180,9 @@ export async function startSlurm(): Promise<SlurmCluster> {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    process.off('exit', killSync);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     if (daemons.length >= 2 && !exited(daemons[1])) {
       await run('scancel', ['--user', 'root'], env);
       const deadline = Date.now() + 15_000;
@@ -192,6 +196,22 @@ export async function startSlurm(): Promise<SlurmCluster> {
     for (const p of [...daemons].reverse()) await stopDaemon(p);
     rmSync(dir, { recursive: true, force: true });
   };
+  // If the test process ends without stop() (a timeout, an uncaught error), the daemons must not outlive
+  // it: SIGKILL them by pid, synchronously, on the way out.
+  const killSync = () => {
+    for (const p of daemons)
+      if (!exited(p) && p.pid !== undefined)
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {}
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    killSync();
+    process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+  };
+  process.once('exit', killSync);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   const start = (cmd: string, args: string[]) => {
     const p = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
