@@ -7,7 +7,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DERIVED_PORT_BASE, DERIVED_PORT_SPAN } from '../src/engines/job-identity.js';
-import { type CompiledProject, compiledProject, withoutTapLoaders } from './helpers/compiled-package.js';
+import {
+  asUser,
+  type CompiledProject,
+  compiledProject,
+  withoutTapLoaders,
+} from './helpers/compiled-package.js';
 
 const REPO = join(import.meta.dirname, '..');
 const FIXTURES = join(REPO, 'test/fixtures/engines');
@@ -58,7 +63,7 @@ function mpirun(
   extra: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string; lines: RankLine[] }> {
   return new Promise((resolve) => {
-    const p = spawn('mpirun', [...MPIRUN, ...cmd], { cwd: REPO, env: cleanEnv(extra) });
+    const p = spawn(...asUser('mpirun', [...MPIRUN, ...cmd]), { cwd: REPO, env: cleanEnv(extra) });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));

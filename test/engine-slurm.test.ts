@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DERIVED_PORT_BASE, DERIVED_PORT_SPAN } from '../src/engines/job-identity.js';
-import { type CompiledProject, compiledProject } from './helpers/compiled-package.js';
+import { asUser, type CompiledProject, compiledProject } from './helpers/compiled-package.js';
 import { type SlurmCluster, slurmUnavailable, startSlurm } from './helpers/slurm.js';
 
 const REPO = join(import.meta.dirname, '..');
@@ -50,7 +50,7 @@ interface Run {
 function runCmd(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const p = spawn(cmd, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(...asUser(cmd, args), { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));

@@ -28,6 +28,14 @@ export function withoutTapLoaders(env: NodeJS.ProcessEnv = process.env): NodeJS.
   return out;
 }
 
+/**
+ * tap's processinfo puts its loader back into NODE_OPTIONS of every child it sees spawned, whatever env
+ * is passed; `env -u NODE_OPTIONS cmd ...` drops it again just before cmd starts. Returns [file, args].
+ */
+export function asUser(cmd: string, args: string[]): [string, string[]] {
+  return ['env', ['-u', 'NODE_OPTIONS', cmd, ...args]];
+}
+
 export async function compiledProject(scripts: string[]): Promise<CompiledProject> {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-compiled-'));
   const pkg = join(dir, 'pkg');
@@ -38,8 +46,7 @@ export async function compiledProject(scripts: string[]): Promise<CompiledProjec
   try {
     await new Promise<void>((resolve, reject) =>
       execFile(
-        tsc,
-        ['-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')],
+        ...asUser(tsc, ['-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')]),
         { env: withoutTapLoaders() },
         (err, out, errOut) =>
           err

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withoutTapLoaders } from './compiled-package.js';
+import { asUser, withoutTapLoaders } from './compiled-package.js';
 
 export interface SlurmCluster {
   dir: string;
@@ -58,7 +58,7 @@ function freePort(): Promise<number> {
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env, timeout: 15_000 }, (err, stdout, stderr) =>
+    execFile(...asUser(cmd, args), { env, timeout: 15_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
     );
   });
@@ -213,7 +213,7 @@ export async function startSlurm(): Promise<SlurmCluster> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   const start = (cmd: string, args: string[]) => {
-    const p = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(...asUser(cmd, args), { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
     p.once('exit', (code, sig) => {
