@@ -8,7 +8,18 @@ import { repoRoot } from './helpers/ssh-tsrun.js';
 
 /** Layers from the bottom; the first matching prefix names a file's layer. */
 const LAYERS: Array<[number, string[]]> = [
-  [0, ['src/process/', 'src/engines/', 'src/env', 'src/errors.ts', 'src/atomic-write.ts', 'src/data/', 'src/ml/']],
+  [
+    0,
+    [
+      'src/process/',
+      'src/engines/',
+      'src/env',
+      'src/errors.ts',
+      'src/atomic-write.ts',
+      'src/data/',
+      'src/ml/',
+    ],
+  ],
   [1, ['src/wire/']],
   [2, ['src/transport/']],
   [3, ['src/rendezvous/']],
