@@ -36,10 +36,14 @@ interface Line {
 function run(script: string, argv: string[], traced: boolean): Map<string, number> {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-trace-bench-'));
   const env = { ...process.env, ...(traced ? { TSRUN_TRACE_DIR: dir } : {}) };
-  const r = spawnSync(process.execPath, ['--import', 'tsx', here(script), ...argv], {
-    env,
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--conditions=tsrun-source', '--import', 'tsx', here(script), ...argv],
+    {
+      env,
+      encoding: 'utf8',
+    },
+  );
   rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
   const out = new Map<string, number>();

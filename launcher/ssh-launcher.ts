@@ -11,13 +11,13 @@ import { HostsMonitor } from '../src/dashboard/hosts-monitor.js';
 import { serveDashboard } from '../src/dashboard/job-dashboard.js';
 import type { Dashboard } from '../src/dashboard/server.js';
 import type { FlightDump } from '../src/flight-record.js';
+import { packageRootPath } from '../src/process/package-files.js';
 import type { AgentEvent } from './agent-protocol.js';
 import type { CliOptions } from './cli-options.js';
 import { SshLaunchError, UsageError } from './errors.js';
 import { HostAgent } from './host-agent.js';
 import { type HostSlots, isLocalHost, parseHostList, readHostfile } from './hostfile.js';
 import { JobTrace } from './job-trace.js';
-import { launcherPath } from './local-spawner.js';
 import { exitStatusFor, type Failure, formatRootCause } from './root-cause.js';
 import { onStopSignal, signalExitStatus } from './stop-signals.js';
 
@@ -57,7 +57,7 @@ export async function runSshMode(o: CliOptions): Promise<number> {
   const common = {
     cwd,
     nodePath: o.remoteNode ?? process.execPath,
-    tsrunBin: launcherPath('../bin/tsrun.js'),
+    tsrunBin: packageRootPath('bin/tsrun.js'),
     sshOpts: o.sshOpt,
   };
   const script = o.remoteCwd ? o.script : resolve(o.script);

@@ -1,11 +1,11 @@
 /**
  * npm run trace:render -- TRACE.json OUT.svg|OUT.png [--width 1400] [--title TEXT]
- * Draws a `tsrun --trace` file (see render-svg.ts); a .png is rasterised by sharp. Written atomically.
+ * Draws a `tsrun --trace` file (see src/trace/render-svg.ts); a .png is rasterised by sharp. Written atomically.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { renderTraceSvg } from './render-svg.js';
-import type { ChromeTrace } from './trace-types.js';
+import { renderTraceSvg } from '../src/trace/render-svg.js';
+import type { ChromeTrace } from '../src/trace/trace-types.js';
 
 const [input, output, ...rest] = process.argv.slice(2);
 if (!input || !output || !/\.(svg|png)$/.test(output)) {
