@@ -50,11 +50,13 @@ const item: DispatchItem = {
   deps: [],
 };
 emit(
-  'tracing per pool task (worker slice + flow, driver submit slice + flow)',
+  'tracing per pool task, driver side (submit slice + flow start)',
+  usPerCall((i) => traceSubmit('noop', `c1.${i}`, performance.now())),
+);
+emit(
+  'tracing per pool task, worker side (task slice + flow end)',
   usPerCall((i) => {
-    const t0 = performance.now();
     item.id = `c1.${i}`;
-    traceSubmit('noop', item.id, t0);
-    traceTask(item, t0);
+    traceTask(item, performance.now());
   }),
 );

@@ -4,7 +4,15 @@
  * task id names the flow on both sides). Callers test `tracing` first, so this costs nothing when off.
  */
 import { basename } from 'node:path';
-import { flowId, type Materialize, setTraceThread, traceDeferred } from '../trace/recorder.js';
+import {
+  addTraceSource,
+  flowId,
+  type Materialize,
+  monoToUs,
+  setTraceThread,
+  traceDeferred,
+} from '../trace/recorder.js';
+import type { TraceEvent } from '../trace/trace-types.js';
 import type { DispatchItem } from './task-types.js';
 
 export { tracing } from '../trace/recorder.js';
@@ -46,10 +54,25 @@ const taskEvents: Materialize<TaskRun> = (t, ts, end) => [
   { name: 'task', cat: 'flow', ph: 'f', bp: 'e', id: flowId(t.id), ts },
 ];
 
-const submitEvents: Materialize<{ fn: string; id: string }> = (t, ts, end) => [
-  { name: `submit ${t.fn}`, cat: 'submit', ph: 'X', ts, dur: end - ts, args: { task: t.id } },
-  { name: 'task', cat: 'flow', ph: 's', id: flowId(t.id), ts },
-];
+/**
+ * Submissions are the driver's hot path (tens of thousands a second): each is three array pushes, and
+ * the slice (a fixed 1 µs: the flow needs a slice to start in) and flow are built when the part is written.
+ */
+const submitted = { fn: [] as string[], id: [] as string[], at: [] as number[] };
+let submitSource = false;
+
+function submitEvents(): TraceEvent[] {
+  const out: TraceEvent[] = [];
+  for (let i = 0; i < submitted.id.length; i++) {
+    const ts = monoToUs(submitted.at[i]);
+    const id = submitted.id[i];
+    out.push(
+      { name: `submit ${submitted.fn[i]}`, cat: 'submit', ph: 'X', ts, dur: 1, args: { task: id } },
+      { name: 'task', cat: 'flow', ph: 's', id: flowId(id), ts },
+    );
+  }
+  return out;
+}
 
 /** The task ran on this worker from startMono until now (its arguments are not kept). */
 export function traceTask(item: DispatchItem, startMono: number): void {
@@ -61,7 +84,13 @@ export function traceTask(item: DispatchItem, startMono: number): void {
   );
 }
 
-/** The driver submitted task `id` (function `fn`) from startMono until now. */
+/** The driver submitted task `id` (function `fn`) at startMono. */
 export function traceSubmit(fn: string, id: string, startMono: number): void {
-  traceDeferred(submitEvents, { fn, id }, startMono, performance.now());
+  if (!submitSource) {
+    submitSource = true;
+    addTraceSource(submitEvents);
+  }
+  submitted.fn.push(fn);
+  submitted.id.push(id);
+  submitted.at.push(startMono);
 }

@@ -87,6 +87,13 @@ export function traceDeferred<D>(m: Materialize<D>, d: D, startMono: number, end
   events.push({ m: m as Materialize<unknown>, d, s: startMono, e: endMono });
 }
 
+const sources: Array<() => TraceEvent[]> = [];
+
+/** Adds events kept elsewhere in compact form (e.g. flat arrays), built when the part is written. */
+export function addTraceSource(fn: () => TraceEvent[]): void {
+  sources.push(fn);
+}
+
 export function traceInstant(name: string, cat: string, args?: Record<string, unknown>): void {
   events.push({ name, cat, ph: 'i', s: 't', ts: nowUs(), args });
 }
@@ -111,8 +118,10 @@ export function tracePart(): TracePart {
   const out: TraceEvent[] = [];
   for (const ev of events) {
     if ('ph' in ev) out.push(ev);
-    else out.push(...ev.m(ev.d, monoToUs(ev.s), monoToUs(ev.e)));
+    else for (const x of ev.m(ev.d, monoToUs(ev.s), monoToUs(ev.e))) out.push(x);
   }
+  // Not push(...list): a long job's list would overflow the call stack.
+  for (const src of sources) for (const x of src()) out.push(x);
   return { host: hostname(), pid: process.pid, thread, sortIndex, offsetUs, offsetRttUs, events: out };
 }
 
