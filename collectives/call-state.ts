@@ -11,6 +11,9 @@ export class CallState {
   private failWith: ((e: Error) => void) | undefined;
   readonly failed: Promise<never>;
   error: Error | undefined;
+  /** Payload bytes this rank sent and the algorithm chosen, for the flight recorder and the timeline. */
+  bytesSent = 0;
+  algorithm: string | undefined;
 
   constructor(
     readonly seq: number,

@@ -28,4 +28,6 @@ export interface Comm {
    * itself modify later in the same call — never to protect the caller's buffers after return.
    */
   readonly sendsCompleteOnReturn?: boolean;
+  /** Records which algorithm the call chose (select.ts), for the flight recorder and the timeline. */
+  note?(algorithm: string): void;
 }

@@ -11,6 +11,7 @@ import { CallState } from './call-state.js';
 import type { Comm } from './comm.js';
 import { type ErrorRecord, errorFromRecord, errorToRecord } from './errors-wire.js';
 import { describeCall, type Fingerprint, mismatch } from './fingerprint.js';
+import { attachRecent, dumpFlight, recordCall } from './flight-recorder.js';
 import { enterCall, leaveCall } from './idle-exit.js';
 import type { GroupEndpoint, World } from './world.js';
 
@@ -114,10 +115,16 @@ export class GroupCore implements GroupEndpoint {
     const phase = (n: number): Comm => this.commFor(call, n * PHASE_STRIDE);
     enterCall();
     const started = performance.now();
+    const flight = recordCall(this.id, this.members, call);
     try {
       const result = await Promise.race([body(phase(0), phase), call.failed]);
       await Promise.race([call.allAcked(), call.failed]);
+      flight.end();
       return result;
+    } catch (e) {
+      flight.end(e as Error);
+      attachRecent(e as Error);
+      throw e;
     } finally {
       collectiveCounters[OPS] += 1;
       collectiveCounters[SECONDS] += (performance.now() - started) / 1000;
@@ -136,6 +143,9 @@ export class GroupCore implements GroupEndpoint {
       recv: (peer, step) => this.recvFrom(call, peer, stepBase + step),
       recvInto: (peer, step, dst) => this.recvInto(call, peer, stepBase + step, dst),
       sendsCompleteOnReturn: true,
+      note: (algorithm) => {
+        call.algorithm = algorithm;
+      },
     };
   }
 
@@ -158,6 +168,7 @@ export class GroupCore implements GroupEndpoint {
     });
     if (large) call.expectAck(peer);
     collectiveCounters[BYTES] += data.byteLength;
+    call.bytesSent += data.byteLength;
     return this.world.send(this.members[peer], h, payload).catch((e: Error) => {
       const lost = this.world.lost.has(this.members[peer]);
       const err = lost ? new PeerLostError(this.members[peer]) : e;
@@ -359,6 +370,9 @@ export class GroupCore implements GroupEndpoint {
   breakGroup(e: Error, tell: boolean): void {
     if (this.broken || this.destroyed) return;
     this.broken = e;
+    // Before the calls fail: the record then shows which ranks each running call was waiting for.
+    attachRecent(e);
+    dumpFlight(this.members[this.rank], e);
     for (const c of this.calls.values()) c.fail(e);
     for (const list of this.p2pWaiters.values()) list.length = 0;
     this.p2pWaiters.clear();

@@ -7,6 +7,7 @@ import { StoreServer } from '../src/rendezvous/store-server.js';
 import { hostIdentity, localAddressReaching, privateIpcDir } from '../src/transport/host-identity.js';
 import { deriveJobKeys } from '../src/transport/keys.js';
 import { PeerMesh } from '../src/transport/peer-mesh.js';
+import { alignTraceClock, traceCollectives } from './call-trace.js';
 import { GroupCore } from './group-core.js';
 import { stopWatching, watchForIdleExit } from './idle-exit.js';
 import { ProcessGroup } from './process-group.js';
@@ -62,6 +63,7 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
   const timeoutMs = opts.timeoutMs ?? Number(process.env.TSRUN_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS);
   const rdzvMs = opts.rendezvousTimeoutMs ?? Number(process.env.TSRUN_RENDEZVOUS_TIMEOUT_MS ?? 300_000);
   const encrypt = opts.encrypt ?? (opts.env ?? process.env).TSRUN_ENCRYPT === '1';
+  traceCollectives(env.rank);
   if (env.size === 1) {
     const world = new World(0, 1, env.localRank, env.localSize, undefined, undefined, undefined);
     const core = new GroupCore(world, 0, [0], 0, timeoutMs);
@@ -95,6 +97,7 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
       ipcOnly: env.localSize === env.size,
     });
     const peers = await exchangeEndpoints(store, mesh.local, env.size, rdzvMs);
+    await alignTraceClock(store, env.rank, env.localRank);
     try {
       await mesh.connect(peers, rdzvMs);
     } catch (e) {

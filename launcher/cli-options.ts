@@ -3,6 +3,7 @@
  * README's flag list say the same thing. Parsing stops at the script name, so the script's own flags are
  * passed to it untouched.
  */
+import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { autoProcsPerNode } from './cpu-count.js';
 import { UsageError } from './errors.js';
@@ -36,6 +37,10 @@ export interface CliOptions {
   dashboardPort?: number;
   /** Address the dashboard binds (default 127.0.0.1; anything else requires the token). */
   dashboardHost?: string;
+  /** Directory where each rank writes its flight record (last collective calls) when its group fails. */
+  dumpOnFailure?: string;
+  /** Write the job's timeline (Chrome Trace Event JSON) to this file. */
+  trace?: string;
   /** Internal: this process is the per-host agent started by the SSH launcher. */
   agent: boolean;
   rankOffset?: number;
@@ -214,6 +219,17 @@ export function buildParser(argv: string[]) {
         default: '5000',
         describe: 'when stopping a job: SIGTERM, then SIGKILL after this many ms',
       },
+      'dump-on-failure': {
+        alias: 'dump_on_failure',
+        type: 'string',
+        describe:
+          "when a rank's process group fails, each rank that can still run writes its last 32 collective calls to DIR/rank-<r>.json (default: TSRUN_FLIGHT_DIR; on every host with --hostfile)",
+      },
+      trace: {
+        type: 'string',
+        describe:
+          'write a timeline of the job to FILE.json (Chrome Trace Event JSON: Perfetto, chrome://tracing): a track per rank or worker, a slice per collective and pool task',
+      },
       agent: { type: 'boolean', default: false, hidden: true },
       'rank-offset': { type: 'string', hidden: true },
       'world-size': { type: 'string', hidden: true },
@@ -286,6 +302,8 @@ export function parseCli(argv: string[]): CliOptions | undefined {
     pool: Boolean(a.pool),
     dashboardPort,
     dashboardHost: a.dashboardHost as string | undefined,
+    dumpOnFailure: a.dumpOnFailure === undefined ? undefined : resolve(String(a.dumpOnFailure)),
+    trace: a.trace === undefined ? undefined : resolve(String(a.trace)),
     agent: Boolean(a.agent),
     rankOffset: intFlag('rank-offset', a.rankOffset, 0),
     worldSize: intFlag('world-size', a.worldSize, 1),

@@ -127,6 +127,16 @@ export class StoreClient {
     ) as Promise<boolean[]>;
   }
 
+  /** The store host's wall clock in microseconds (see src/trace/clock-sync.ts). */
+  time(timeoutMs: number): Promise<number> {
+    return this.request(
+      StoreOp.Time,
+      { key: '' },
+      timeoutMs,
+      () => 'store time timed out',
+    ) as Promise<number>;
+  }
+
   close(): void {
     this.closed = true;
     for (const p of this.pending.values()) p.reject(new RendezvousError('store client closed'));

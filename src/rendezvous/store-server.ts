@@ -121,6 +121,10 @@ export class StoreServer {
       case StoreOp.Ping:
         this.reply(rid, id, op, 'pong');
         return;
+      case StoreOp.Time:
+        // Wall-clock microseconds of the master's host, for the timeline's clock alignment.
+        this.reply(rid, id, op, (performance.timeOrigin + performance.now()) * 1000);
+        return;
     }
   }
 

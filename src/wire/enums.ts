@@ -39,9 +39,14 @@ export const CollectiveOp = {
   Split: 14,
   /** Internal exchange of per-rank lengths before a variable-size collective. */
   Lengths: 15,
+  Scan: 16,
+  Exscan: 17,
+  AllReduceLoc: 18,
+  ScatterObject: 19,
+  AllToAllObject: 20,
 } as const;
 export type CollectiveOp = (typeof CollectiveOp)[keyof typeof CollectiveOp];
-export const MAX_COLLECTIVE_OP = 15;
+export const MAX_COLLECTIVE_OP = 20;
 
 export const DType = {
   None: 0,
