@@ -141,6 +141,8 @@ export class GroupCore implements GroupEndpoint {
 
   private sendTo(call: CallState, peer: number, step: number, data: Uint8Array): Promise<void> {
     const large = data.byteLength > COPY_MAX_BYTES;
+    // A payload the transport copies before resolving (same-host shared memory) needs no acknowledgement.
+    const needsAck = large && !this.world.copiesOnSend(this.members[peer], data.byteLength);
     const payload = large ? data : Buffer.from(data);
     const fp = call.fp;
     const h = makeHeader({
@@ -153,10 +155,10 @@ export class GroupCore implements GroupEndpoint {
       count: fp.count,
       root: fp.root,
       step,
-      tag: large ? ACK_REQUESTED : 0,
+      tag: needsAck ? ACK_REQUESTED : 0,
       payloadType: PayloadType.Bytes,
     });
-    if (large) call.expectAck(peer);
+    if (needsAck) call.expectAck(peer);
     collectiveCounters[BYTES] += data.byteLength;
     return this.world.send(this.members[peer], h, payload).catch((e: Error) => {
       const lost = this.world.lost.has(this.members[peer]);
