@@ -11,6 +11,8 @@ export class CallState {
   private failWith: ((e: Error) => void) | undefined;
   readonly failed: Promise<never>;
   error: Error | undefined;
+  /** Scratch buffers this call borrowed (Comm.scratch); given back when it completes cleanly. */
+  readonly scratch: Uint8Array[] = [];
 
   constructor(
     readonly seq: number,

@@ -12,6 +12,7 @@ import type { Comm } from './comm.js';
 import { type ErrorRecord, errorFromRecord, errorToRecord } from './errors-wire.js';
 import { describeCall, type Fingerprint, mismatch } from './fingerprint.js';
 import { enterCall, leaveCall } from './idle-exit.js';
+import { giveBackScratch, takeScratch } from './scratch-pool.js';
 import type { GroupEndpoint, World } from './world.js';
 
 /**
@@ -117,6 +118,8 @@ export class GroupCore implements GroupEndpoint {
     try {
       const result = await Promise.race([body(phase(0), phase), call.failed]);
       await Promise.race([call.allAcked(), call.failed]);
+      // Every send was acknowledged or copied: nothing reads the scratch buffers any more.
+      giveBackScratch(call.scratch);
       return result;
     } finally {
       collectiveCounters[OPS] += 1;
@@ -136,6 +139,11 @@ export class GroupCore implements GroupEndpoint {
       recv: (peer, step) => this.recvFrom(call, peer, stepBase + step),
       recvInto: (peer, step, dst) => this.recvInto(call, peer, stepBase + step, dst),
       sendsCompleteOnReturn: true,
+      scratch: (bytes) => {
+        const b = takeScratch(bytes);
+        call.scratch.push(b);
+        return b;
+      },
     };
   }
 

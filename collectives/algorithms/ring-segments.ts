@@ -59,6 +59,8 @@ export async function reduceScatterPass<T extends TypedArray>(
   stepBase: number,
   copyFirstSend: boolean,
   algorithm: string,
+  /** The partials may live in the Comm's scratch buffers (the caller copies the result out before returning). */
+  scratchResult = false,
 ): Promise<T> {
   const { rank, size } = comm;
   const ctor = ctorOf(x);
@@ -73,7 +75,14 @@ export async function reduceScatterPass<T extends TypedArray>(
     const start = segmentStart(layout, pass, block);
     const end = segmentEnd(layout, pass, block);
     const step = stepBase + s;
-    const [, buf] = await Promise.all([comm.send(right, step, outgoing), comm.recv(left, step)]);
+    let buf: Uint8Array;
+    if (scratchResult && comm.scratch && comm.recvInto) {
+      // A warm, reused buffer: receiving into fresh memory costs more than the copy itself.
+      buf = comm.scratch((end - start) * x.BYTES_PER_ELEMENT);
+      await Promise.all([comm.send(right, step, outgoing), comm.recvInto(left, step, buf)]);
+    } else {
+      [, buf] = await Promise.all([comm.send(right, step, outgoing), comm.recv(left, step)]);
+    }
     partial = viewAs<T>(ctor, buf, end - start, { comm, peer: left, step, algorithm });
     reduceTo(partial, partial, sliceView(x, start, end), op);
     // The partial is sent next step and never written again.
