@@ -22,7 +22,7 @@ t.test('large collectives: private slot files, identical results, nothing left a
     return o.value;
   });
   for (const s of seen) {
-    t.ok(s.correct, `rank ${seen.indexOf(s)}: broadcast and all-gather values are right`);
+    t.ok(s.correct, `rank ${seen.indexOf(s)}: all-reduce, broadcast and all-gather values are right`);
     t.equal(s.dirMode, 0o700, 'the job directory is 0700');
     t.match(s.dir, /tsrun-\d+\/[0-9a-f]{12}$/, 'under a per-user base, named by the job id');
     for (const f of s.files) {
