@@ -9,5 +9,5 @@ export {
   TsrunError,
 } from '../src/errors.js';
 export { DEFAULT_TIMEOUT_MS, type InitOptions, init } from './init.js';
-export { type CollectiveOptions, ProcessGroup } from './process-group.js';
+export { type AllGatherOptions, type CollectiveOptions, ProcessGroup } from './process-group.js';
 export { REDUCE_OPS, type ReduceOp, type TypedArray } from './types.js';

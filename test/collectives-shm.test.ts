@@ -87,3 +87,21 @@ t.test('slot files of a SIGKILLed job are swept when the next job starts', async
   t.ok(existsSync(path.join(stale, `p${process.pid}-s0-d1`)), 'a live writer’s file is kept');
   spawnSync('rm', ['-rf', stale]);
 });
+
+t.test('allGather into a caller buffer; a wrong length fails every rank at once', async (t) => {
+  const out = await runRanksSettled<{ inPlace: boolean; error: string }>(
+    { timeoutMs: 60_000 },
+    3,
+    MODULE,
+    'gatherOut',
+  );
+  for (const o of out) {
+    if (!o.ok) throw o.error;
+    t.ok(o.value.inPlace, `rank ${o.rank}: the parts are views of out with the right values`);
+    t.match(
+      o.value.error,
+      /(RangeError|TsrunError): allGather: out has \d+ elements on rank 1/,
+      `rank ${o.rank}`,
+    );
+  }
+});

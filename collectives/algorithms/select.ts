@@ -72,13 +72,28 @@ export function broadcast<T extends TypedArray>(comm: Comm, x: T, root: number):
     : broadcastScatterAllGather(comm, x, root);
 }
 
-/** counts[r] = element count of rank r's contribution (the same array on every rank). */
-export function allGatherV<T extends TypedArray>(comm: Comm, x: T, counts: readonly number[]): Promise<T[]> {
+/**
+ * counts[r] = element count of rank r's contribution (the same array on every rank). With `out` (length =
+ * the sum of counts, x's dtype) the result is views into it: reused output memory is far cheaper to
+ * write than fresh memory.
+ */
+export async function allGatherV<T extends TypedArray>(
+  comm: Comm,
+  x: T,
+  counts: readonly number[],
+  out?: T,
+): Promise<T[]> {
   let total = 0;
   for (const c of counts) total += c;
-  return allGatherAlgorithm(total * x.BYTES_PER_ELEMENT) === 'bruck'
-    ? allGatherVBruck(comm, x, counts)
-    : allGatherVRing(comm, x, counts);
+  if (allGatherAlgorithm(total * x.BYTES_PER_ELEMENT) === 'ring') return allGatherVRing(comm, x, counts, out);
+  const parts = await allGatherVBruck(comm, x, counts);
+  if (!out) return parts;
+  let at = 0;
+  return parts.map((p) => {
+    out.set(p as never, at);
+    at += p.length;
+    return out.subarray(at - p.length, at) as T;
+  });
 }
 
 /** The root's x holds the result; other ranks' x is unmodified. Returns x. */
