@@ -5,7 +5,7 @@
  * reused buffer is read into several times faster. Bounded: beyond POOL_MAX_BYTES returned buffers are
  * dropped for the collector.
  */
-const POOL_MAX_BYTES = Number(process.env.TSRUN_SCRATCH_POOL_BYTES ?? 64 * 1024 * 1024);
+const POOL_MAX_BYTES = 64 * 1024 * 1024;
 
 const free = new Map<number, Uint8Array[]>();
 let freeBytes = 0;
