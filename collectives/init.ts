@@ -1,3 +1,4 @@
+import { resolveHostAddress } from '../src/engines/resolve-host.js';
 import { readRankEnvironment } from '../src/env.js';
 import { RendezvousError } from '../src/errors.js';
 import { exchangeEndpoints } from '../src/rendezvous/rendezvous.js';
@@ -68,10 +69,11 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
     world.register(0, core);
     return track(new ProcessGroup(core));
   }
+  if (env.masterAddrFrom) env.masterAddr = await resolveHostAddress(env.masterAddr, env.masterAddrFrom);
   if (!env.authenticated && env.rank === 0 && env.source !== 'tsrun') {
     process.stderr.write(
-      'tsrun: warning: TSRUN_JOB_SECRET is not set; the job is not authenticated. Export the same ' +
-        'TSRUN_JOB_SECRET on every rank (e.g. mpirun -x TSRUN_JOB_SECRET).\n',
+      `tsrun: warning: TSRUN_JOB_SECRET is not set; the job's keys are derived from ${env.jobIdentity ? 'its job id' : 'the master address'}, ` +
+        'so it is not authenticated. Export the same TSRUN_JOB_SECRET on every rank (e.g. mpirun -x TSRUN_JOB_SECRET; sbatch and srun pass it on).\n',
     );
   }
   const keys = deriveJobKeys(env.secret);

@@ -3,8 +3,8 @@
  * README's flag list say the same thing. Parsing stops at the script name, so the script's own flags are
  * passed to it untouched.
  */
-import { availableParallelism } from 'node:os';
 import yargs from 'yargs';
+import { autoProcsPerNode } from './cpu-count.js';
 import { UsageError } from './errors.js';
 
 export interface CliOptions {
@@ -15,6 +15,8 @@ export interface CliOptions {
   nodeRank: number;
   masterAddr?: string;
   masterPort?: number;
+  /** Per-node mode: the job's run id (torchrun's --rdzv-id), folded into the derived secret. */
+  rdzvId?: string;
   standalone: boolean;
   hostfile?: string;
   hosts?: string;
@@ -48,7 +50,7 @@ MASTER_ADDR, MASTER_PORT and TSRUN_JOB_SECRET.
 
 Examples:
   tsrun --standalone --nproc-per-node 4 train.ts --epochs 3
-  tsrun --nnodes 3 --node-rank 0 --master-addr 10.0.0.1 --master-port 29500 --nproc-per-node 2 train.ts
+  tsrun --nnodes 3 --node-rank 0 --master-addr 10.0.0.1 --master-port 29500 --rdzv-id run7 --nproc-per-node 2 train.ts
   tsrun --hostfile hostfiles/cluster-3node --tag-output train.ts
   tsrun --hosts node1:2,node2:2 -x OMP_NUM_THREADS=1 train.ts
   tsrun --pool --nproc-per-node 3 --dashboard-port 8265 driver.ts     # live dashboard, URL printed at start
@@ -122,7 +124,8 @@ export function buildParser(argv: string[]) {
         alias: 'nproc_per_node',
         type: 'string',
         default: '1',
-        describe: 'ranks on this node (per host with --nnodes); "auto" = number of cores',
+        describe:
+          'ranks on this node (per host with --nnodes); "auto" = the CPUs this process may use (affinity mask, cgroup quota, SLURM_CPUS_ON_NODE)',
       },
       nnodes: { type: 'string', default: '1', describe: 'number of nodes (per-node mode, as torchrun)' },
       'node-rank': {
@@ -141,6 +144,12 @@ export function buildParser(argv: string[]) {
         alias: 'master_port',
         type: 'string',
         describe: 'rendezvous port on the master (default: a free port on one node, 29500 with --nnodes > 1)',
+      },
+      'rdzv-id': {
+        alias: 'rdzv_id',
+        type: 'string',
+        describe:
+          "per-node mode: the job's run id, the same on every node and different for every job (torchrun's --rdzv-id; default TSRUN_RDZV_ID); keeps two jobs on the same master address apart",
       },
       standalone: { type: 'boolean', default: false, describe: 'single node on 127.0.0.1 with a free port' },
       hostfile: { type: 'string', describe: 'Open MPI hostfile (host slots=N); start every rank over SSH' },
@@ -236,8 +245,7 @@ export function parseCli(argv: string[]): CliOptions | undefined {
     throw new UsageError('missing script: tsrun [options] script.ts [script args...] (see tsrun --help)');
 
   const nprocText = String(a.nprocPerNode);
-  const nprocPerNode =
-    nprocText === 'auto' ? availableParallelism() : intFlag('nproc-per-node', nprocText, 1)!;
+  const nprocPerNode = nprocText === 'auto' ? autoProcsPerNode() : intFlag('nproc-per-node', nprocText, 1)!;
   const nnodes = intFlag('nnodes', a.nnodes, 1)!;
   const nodeRank = intFlag('node-rank', a.nodeRank, 0)!;
   if (nodeRank >= nnodes) {
@@ -263,6 +271,7 @@ export function parseCli(argv: string[]): CliOptions | undefined {
     nodeRank,
     masterAddr: a.masterAddr as string | undefined,
     masterPort,
+    rdzvId: (a.rdzvId as string | undefined) || process.env.TSRUN_RDZV_ID || undefined,
     standalone: Boolean(a.standalone),
     hostfile: a.hostfile as string | undefined,
     hosts: a.hosts as string | undefined,

@@ -3,11 +3,11 @@
  * modes: this process starts the ranks of its own node and supervises them, restarting the node's ranks
  * after a failure up to --max-restarts times.
  */
-import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { DashboardPortError } from '../src/dashboard/errors.js';
 import { type JobDashboard, openJobDashboard } from '../src/dashboard/job-dashboard.js';
+import { jobSecret } from '../src/engines/job-identity.js';
 import type { CliOptions } from './cli-options.js';
 import { PortBusyError, UsageError } from './errors.js';
 import { freePort, newJobSecret } from './local-spawner.js';
@@ -35,17 +35,24 @@ export function assertPortFree(addr: string, port: number): Promise<void> {
 /**
  * Every node of a per-node job needs the same secret. TSRUN_JOB_SECRET set on every node is the secure
  * way; without it, the paper's torchrun-style commands must still work, so all nodes derive the same
- * secret from the master address and port — which authenticates nothing, hence the warning.
+ * secret — which authenticates nothing, hence the warning. The derivation takes in the job's shape and
+ * --rdzv-id, so a second job reusing the master address with another run id (or shape) holds other keys
+ * and cannot join the first one's rendezvous; with a secret, --rdzv-id is folded in as well.
  */
 export function jobSecretFor(o: CliOptions, masterAddr: string, masterPort: number): string {
-  const given = process.env.TSRUN_JOB_SECRET;
-  if (given) return given;
-  if (o.nnodes === 1) return newJobSecret();
-  process.stderr.write(
-    'tsrun: warning: TSRUN_JOB_SECRET is not set; all nodes use a secret derived from --master-addr and ' +
-      '--master-port. Export the same TSRUN_JOB_SECRET (64 hex chars) on every node to authenticate the job.\n',
-  );
-  return createHash('sha256').update(`tsrun-unauthenticated:${masterAddr}:${masterPort}`).digest('hex');
+  const given = process.env.TSRUN_JOB_SECRET || undefined;
+  if (o.nnodes === 1) return given ?? newJobSecret();
+  if (!given) {
+    process.stderr.write(
+      'tsrun: warning: TSRUN_JOB_SECRET is not set; all nodes use a secret derived from --master-addr, ' +
+        `--master-port${o.rdzvId ? ', --rdzv-id' : ''} and the job's shape. Export the same TSRUN_JOB_SECRET ` +
+        '(64 hex chars) on every node to authenticate the job' +
+        (o.rdzvId ? '.\n' : ', or give every job its own --rdzv-id to keep jobs apart.\n'),
+    );
+  }
+  const shape = given ? '' : `nodes=${o.nnodes}x${o.nprocPerNode}`;
+  const identity = [shape, o.rdzvId ? `rdzv:${o.rdzvId}` : ''].filter(Boolean).join('|');
+  return jobSecret(given, identity || undefined, masterAddr, masterPort);
 }
 
 /** The dashboard of this node's ranks; a port that cannot be bound is a usage error (exit 2). */

@@ -10,12 +10,12 @@ import { DashboardPortError } from '../src/dashboard/errors.js';
 import { HostsMonitor } from '../src/dashboard/hosts-monitor.js';
 import { serveDashboard } from '../src/dashboard/job-dashboard.js';
 import type { Dashboard } from '../src/dashboard/server.js';
+import { packageRootPath } from '../src/process/package-files.js';
 import type { AgentEvent } from './agent-protocol.js';
 import type { CliOptions } from './cli-options.js';
 import { SshLaunchError, UsageError } from './errors.js';
 import { HostAgent } from './host-agent.js';
 import { type HostSlots, isLocalHost, parseHostList, readHostfile } from './hostfile.js';
-import { launcherPath } from './local-spawner.js';
 import { exitStatusFor, type Failure, formatRootCause } from './root-cause.js';
 import { onStopSignal, signalExitStatus } from './stop-signals.js';
 
@@ -54,7 +54,7 @@ export async function runSshMode(o: CliOptions): Promise<number> {
   const common = {
     cwd,
     nodePath: o.remoteNode ?? process.execPath,
-    tsrunBin: launcherPath('../bin/tsrun.js'),
+    tsrunBin: packageRootPath('bin/tsrun.js'),
     sshOpts: o.sshOpt,
   };
   const script = o.remoteCwd ? o.script : resolve(o.script);

@@ -1,7 +1,7 @@
 /**
  * Segment layout and the reduce-scatter pass shared by the ring all-reduce and the ring reduce-scatter.
  *
- * Blocks follow the DESIGN.md contract: block b = [floor(n*b/p), floor(n*(b+1)/p)). Each block is cut into
+ * Blocks follow the docs/ARCHITECTURE.md contract: block b = [floor(n*b/p), floor(n*(b+1)/p)). Each block is cut into
  * `passes` segments of at most ~segmentBytes; pass k moves segment k of every block around the ring. Passes
  * are independent, so several run at once and one pass's reduction overlaps another's transfer.
  */
