@@ -1,6 +1,6 @@
 /**
  * One rank of bench/collectives.ts: times all_reduce, broadcast and all_gather at each size the way
- * ../shared/peers/torch_gloo.py does (barrier before every iteration, median seconds), and rank 0 prints
+ * bench/peers/torch_gloo.py does (barrier before every iteration, median seconds), and rank 0 prints
  * one JSON line per measurement.
  */
 import { init } from 'tsrun';
