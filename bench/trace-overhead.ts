@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tsxCommand } from '../launcher/local-spawner.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, def: string) => {
@@ -36,14 +37,10 @@ interface Line {
 function run(script: string, argv: string[], traced: boolean): Map<string, number> {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-trace-bench-'));
   const env = { ...process.env, ...(traced ? { TSRUN_TRACE_DIR: dir } : {}) };
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=tsrun-source', '--import', 'tsx', here(script), ...argv],
-    {
-      env,
-      encoding: 'utf8',
-    },
-  );
+  const r = spawnSync(process.execPath, tsxCommand(here(script), argv), {
+    env,
+    encoding: 'utf8',
+  });
   rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
   const out = new Map<string, number>();

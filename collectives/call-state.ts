@@ -14,6 +14,8 @@ export class CallState {
   /** Payload bytes this rank sent and the algorithm chosen, for the flight recorder and the timeline. */
   bytesSent = 0;
   algorithm: string | undefined;
+  /** Scratch buffers this call borrowed (Comm.scratch); given back when it completes cleanly. */
+  readonly scratch: Uint8Array[] = [];
 
   constructor(
     readonly seq: number,

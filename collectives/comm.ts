@@ -30,4 +30,9 @@ export interface Comm {
   readonly sendsCompleteOnReturn?: boolean;
   /** Records which algorithm the call chose (select.ts), for the flight recorder and the timeline. */
   note?(algorithm: string): void;
+  /**
+   * A buffer of `bytes` that is the algorithm's until the call returns (then the group reuses it for later
+   * calls, so it must not be part of the result). Optional: algorithms allocate when it is missing.
+   */
+  scratch?(bytes: number): Uint8Array;
 }

@@ -13,6 +13,7 @@ import { type ErrorRecord, errorFromRecord, errorToRecord } from './errors-wire.
 import { describeCall, type Fingerprint, mismatch } from './fingerprint.js';
 import { attachRecent, dumpFlight, recordCall } from './flight-recorder.js';
 import { enterCall, leaveCall } from './idle-exit.js';
+import { giveBackScratch, takeScratch } from './scratch-pool.js';
 import type { GroupEndpoint, World } from './world.js';
 
 /**
@@ -120,6 +121,8 @@ export class GroupCore implements GroupEndpoint {
       const result = await Promise.race([body(phase(0), phase), call.failed]);
       await Promise.race([call.allAcked(), call.failed]);
       flight.end();
+      // Every send was acknowledged or copied: nothing reads the scratch buffers any more.
+      giveBackScratch(call.scratch);
       return result;
     } catch (e) {
       flight.end(e as Error);
@@ -146,11 +149,18 @@ export class GroupCore implements GroupEndpoint {
       note: (algorithm) => {
         call.algorithm = algorithm;
       },
+      scratch: (bytes) => {
+        const b = takeScratch(bytes);
+        call.scratch.push(b);
+        return b;
+      },
     };
   }
 
   private sendTo(call: CallState, peer: number, step: number, data: Uint8Array): Promise<void> {
     const large = data.byteLength > COPY_MAX_BYTES;
+    // A payload the transport copies before resolving (same-host shared memory) needs no acknowledgement.
+    const needsAck = large && !this.world.copiesOnSend(this.members[peer], data.byteLength);
     const payload = large ? data : Buffer.from(data);
     const fp = call.fp;
     const h = makeHeader({
@@ -163,10 +173,10 @@ export class GroupCore implements GroupEndpoint {
       count: fp.count,
       root: fp.root,
       step,
-      tag: large ? ACK_REQUESTED : 0,
+      tag: needsAck ? ACK_REQUESTED : 0,
       payloadType: PayloadType.Bytes,
     });
-    if (large) call.expectAck(peer);
+    if (needsAck) call.expectAck(peer);
     collectiveCounters[BYTES] += data.byteLength;
     call.bytesSent += data.byteLength;
     return this.world.send(this.members[peer], h, payload).catch((e: Error) => {

@@ -7,6 +7,7 @@ import { StoreServer } from '../src/rendezvous/store-server.js';
 import { hostIdentity, localAddressReaching, privateIpcDir } from '../src/transport/host-identity.js';
 import { deriveJobKeys } from '../src/transport/keys.js';
 import { PeerMesh } from '../src/transport/peer-mesh.js';
+import { sharedMemoryDir } from '../src/transport/shm-dir.js';
 import { alignTraceClock, traceCollectives } from './call-trace.js';
 import { GroupCore } from './group-core.js';
 import { stopWatching, watchForIdleExit } from './idle-exit.js';
@@ -95,6 +96,7 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
       host: hostIdentity(),
       ipcDir: privateIpcDir(keys.jobId),
       ipcOnly: env.localSize === env.size,
+      shmDir: env.localSize > 1 ? sharedMemoryDir(keys.jobId, opts.env ?? process.env) : undefined,
     });
     const peers = await exchangeEndpoints(store, mesh.local, env.size, rdzvMs);
     await alignTraceClock(store, env.rank, env.localRank);

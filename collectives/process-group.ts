@@ -16,6 +16,7 @@ import * as algo from './algorithms/select.js';
 import type { TypedArrayConstructor } from './algorithms/typed-views.js';
 import type { Comm } from './comm.js';
 import type { Fingerprint } from './fingerprint.js';
+import { checkGatherOut } from './gather-out.js';
 import { type CollectiveOptions, GroupCore } from './group-core.js';
 import {
   allReduceLocCall,
@@ -28,6 +29,11 @@ import {
 import type { ReduceOp, TypedArray } from './types.js';
 
 export type { CollectiveOptions };
+
+export interface AllGatherOptions<T extends TypedArray> extends CollectiveOptions {
+  /** Output buffer for allGather (length = the sum of all ranks' lengths, x's dtype). */
+  out?: T;
+}
 
 const INTEGER_ONLY: ReadonlySet<ReduceOp> = new Set(['band', 'bor', 'bxor']);
 
@@ -112,11 +118,19 @@ export class ProcessGroup {
     );
   }
 
-  /** Every rank's array, indexed by rank; lengths may differ and may be zero. */
-  async allGather<T extends TypedArray>(x: T, opts?: CollectiveOptions): Promise<T[]> {
+  /**
+   * Every rank's array, indexed by rank; lengths may differ and may be zero. With `opts.out` (x's dtype,
+   * length = the sum of all ranks' lengths) the arrays are views into it instead of a new allocation.
+   */
+  async allGather<T extends TypedArray>(x: T, opts?: AllGatherOptions<T>): Promise<T[]> {
+    const out = opts?.out;
+    if (out !== undefined && out.constructor !== x.constructor) {
+      throw new TypeError(`allGather: out is ${out.constructor.name} but x is ${x.constructor.name}`);
+    }
     return this.core.run(fp(CollectiveOp.AllGather, x, RedOp.None, 0, 0), opts, async (comm, phase) => {
       const counts = await this.exchangeCounts(comm, x.length);
-      return algo.allGatherV(phase(1), x, counts);
+      if (out) checkGatherOut(this.core, out.length, counts);
+      return algo.allGatherV(phase(1), x, counts, out);
     });
   }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,7 @@ import {
   parseProcCgroup,
   usableCpus,
 } from '../launcher/cpu-count.js';
+import { withoutTapLoaders } from './helpers/compiled-package.js';
 
 t.test('the least of affinity, cgroup quota and SLURM_CPUS_ON_NODE, at least 1', async (t) => {
   t.equal(usableCpus({ affinity: 8 }), 8);
@@ -83,4 +85,19 @@ t.test('this process: never more than the affinity mask; SLURM_CPUS_ON_NODE caps
     autoProcsPerNode({}),
     'a malformed value is ignored',
   );
+});
+
+t.test('Node counts the affinity mask: under taskset -c 0 a process may use 1 CPU', async (t) => {
+  const probe = 'import("node:os").then((os) => console.log(os.availableParallelism()))';
+  let out: string;
+  try {
+    out = execFileSync('taskset', ['-c', '0', process.execPath, '-e', probe], {
+      encoding: 'utf8',
+      env: withoutTapLoaders(),
+    });
+  } catch (e) {
+    t.plan(0, `skipped: taskset cannot pin here: ${(e as Error).message.split('\n')[0]}`);
+    return;
+  }
+  t.equal(out.trim(), '1');
 });

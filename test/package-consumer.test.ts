@@ -50,7 +50,12 @@ t.before(() => {
     version: '1.0.0',
     private: true,
     type: 'module',
-    tap: { plugin: ['!@tapjs/typescript'], 'disable-coverage': true, 'allow-incomplete-coverage': true },
+    tap: {
+      plugin: ['!@tapjs/typescript'],
+      'disable-coverage': true,
+      'allow-incomplete-coverage': true,
+      timeout: 600,
+    },
   };
   writeFileSync(join(project, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   for (const f of readdirSync(FIXTURES)) copyFileSync(new URL(f, FIXTURES), join(project, f));

@@ -97,9 +97,16 @@ export const Flags = {
   Last: 1,
   /** Reserved for a later version; must not be set in v1. */
   Compressed: 2,
+  /**
+   * Transport-internal, same host only: the payload frame is a descriptor of a shared-memory slot that holds
+   * this chunk's bytes (src/transport/shm-plane.ts).
+   */
+  SharedMemory: 4,
+  /** Transport-internal: the receiver has read the shared-memory slot named by `tag`; the sender may reuse it. */
+  SlotRelease: 8,
 } as const;
 /** Flag bits a v1 frame may carry. */
-export const KNOWN_FLAGS_V1 = Flags.Last;
+export const KNOWN_FLAGS_V1 = Flags.Last | Flags.SharedMemory | Flags.SlotRelease;
 
 // Index = RedOp code; 'none' has no ReduceOp counterpart.
 const RED_OP_NAMES: readonly (ReduceOp | undefined)[] = [
