@@ -56,10 +56,11 @@ type Opacity = (x: number, y: number) => number;
  */
 function opacityPattern(rnd: () => number, lx: number, ly: number, rx: number, ry: number): Opacity {
   const kind = Math.floor(rnd() * 3);
-  const amp = 0.3 + rnd() * 0.2;
+  const amp = 0.45 + rnd() * 0.25;
   if (kind === 0) {
     // Lobar consolidation: everything below a tilted fissure line, fading in over a few pixels.
-    const level = ly + (rnd() * 0.7 - 0.1) * ry;
+    // the fissure lies between the upper third and the middle of the lung: a lower lobe or more
+    const level = ly + (rnd() * 0.6 - 0.6) * ry;
     const tilt = (rnd() - 0.5) * 0.6;
     const noise = valueNoise(rnd, Math.ceil(lx + rx * 2), Math.ceil(ly + ry * 2), Math.max(4, rx / 3));
     return (x, y) => {

@@ -13,7 +13,11 @@ export interface PneumoniaFlags extends Omit<TrainOptions, 'onStep' | 'onEpoch'>
 export function parsePneumoniaFlags(script: string, argv?: string[]): PneumoniaFlags {
   const a = experimentCli(script, argv)
     .option('epochs', { type: 'number', default: 10, describe: 'training epochs' })
-    .option('batch', { type: 'number', default: 64, describe: 'images per batch per rank' })
+    .option('batch', {
+      type: 'number',
+      default: 64,
+      describe: 'global batch: images per optimizer step over all ranks (each rank trains on its share)',
+    })
     .option('lr', { type: 'number', default: 0.01, describe: 'Adam learning rate' })
     .option('image-size', {
       type: 'number',
