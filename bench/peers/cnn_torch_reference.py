@@ -67,11 +67,14 @@ class Folder(torch.utils.data.Dataset):
             return self.transform(im.convert("RGB")), label
 
 
-def transforms(size):
+def transforms(size, eval_crop):
     r = round(size * 256 / 224)
     norm = T.Normalize(IMAGENET_MEAN, IMAGENET_STD)
     train = T.Compose([T.Resize((r, r)), T.RandomRotation(20), T.CenterCrop(size), T.ToTensor(), norm])
-    test = T.Compose([T.Resize((size, size)), T.ToTensor(), norm])
+    if eval_crop:  # torchvision's usual evaluation: the training geometry without the rotation
+        test = T.Compose([T.Resize((r, r)), T.CenterCrop(size), T.ToTensor(), norm])
+    else:  # the seed's: the whole image squeezed to S, a larger field of view than training saw
+        test = T.Compose([T.Resize((size, size)), T.ToTensor(), norm])
     return train, test
 
 
@@ -89,7 +92,7 @@ def accuracy(model, loader):
 def train_once(a, seed):
     torch.manual_seed(seed)
     random.seed(seed)
-    train_tf, test_tf = transforms(a.image_size)
+    train_tf, test_tf = transforms(a.image_size, a.eval_crop)
     tr = Folder(os.path.join(a.input, "train"), train_tf)
     te = Folder(os.path.join(a.input, "test"), test_tf)
     va = Folder(os.path.join(a.input, "val"), test_tf)
@@ -124,6 +127,7 @@ def train_once(a, seed):
         "epochs": a.epochs,
         "batch": a.batch,
         "lr": a.lr,
+        "eval_crop": a.eval_crop,
         "losses": losses,
         "val_accuracies": vals,
         "accuracy": accuracy(model, test_loader),
@@ -150,6 +154,8 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--seeds", default="0", help="comma-separated seeds, one run each")
+    p.add_argument("--eval-crop", action="store_true",
+                   help="evaluate on Resize(S*256/224) + CenterCrop(S), the training geometry (not the seed's)")
     p.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", "1")))
     p.add_argument("--fixture", help="add the runs to this JSON fixture under --set-name")
     p.add_argument("--set-name", help="key of the data set in the fixture (with --fixture)")
@@ -177,6 +183,7 @@ def main():
             "epochs": a.epochs,
             "batch": a.batch,
             "lr": a.lr,
+            "eval_crop": a.eval_crop,
             "accuracies": {str(r["seed"]): r["accuracy"] for r in runs},
             "losses": {str(r["seed"]): r["losses"] for r in runs},
         }

@@ -43,6 +43,12 @@ export function parsePneumoniaFlags(script: string, argv?: string[]): PneumoniaF
       default: false,
       describe: 'count and skip undecodable images',
     })
+    .option('eval-crop', {
+      type: 'boolean',
+      default: false,
+      describe:
+        "evaluate on resize S·256/224 + centre crop S (the training geometry) instead of the seed's resize to S",
+    })
     .option('check-sync', {
       type: 'boolean',
       default: false,
@@ -75,6 +81,7 @@ export function parsePneumoniaFlags(script: string, argv?: string[]): PneumoniaF
     backend: a.backend,
     skipBadImages: a['skip-bad-images'],
     checkSync: a['check-sync'],
+    evalCrop: a['eval-crop'],
     quiet: a.quiet,
   };
 }

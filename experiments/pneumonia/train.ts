@@ -36,6 +36,8 @@ export interface TrainOptions {
   /** images per forward/backward pass; the batch's gradient is accumulated over them */
   microBatch: number;
   skipBadImages: boolean;
+  /** evaluate on the training geometry (resize S·256/224, centre crop S) instead of the seed's resize to S */
+  evalCrop?: boolean;
   /** all-gather a parameter checksum after every step and fail if ranks differ */
   checkSync: boolean;
   onStep?: (s: StepInfo) => void;
@@ -134,7 +136,7 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
   });
   const evalLoader = (f: ImageFolder) =>
     new BatchLoader(f, {
-      transform: { size: opts.imageSize, train: false },
+      transform: { size: opts.imageSize, train: false, evalCrop: opts.evalCrop ?? false },
       skipBadImages: opts.skipBadImages,
     });
   const sampler = new DistributedSampler(trainSet.files.length, {

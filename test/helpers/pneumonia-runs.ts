@@ -16,6 +16,7 @@ export interface RunSpec {
   batch: number;
   lr: number;
   imageSize: number;
+  evalCrop: boolean;
 }
 
 export interface RunOutcome {
