@@ -1,5 +1,5 @@
 /**
- * Training runs for test/pneumonia-equivalence.test.ts, executed on real rank processes: `spmdRuns` under
+ * Training runs for bench/pneumonia-equivalence.ts, executed on real rank processes: `spmdRuns` under
  * runRanks (each rank joins the group with init()), `poolRuns` as a pool.spmd task. One launch trains
  * every (set, seed) in turn, so process start-up and backend set-up are paid once per rank count.
  */

@@ -1,5 +1,5 @@
 /**
- * The two small generated sets and the flags of test/pneumonia-equivalence.test.ts, shared with
+ * The two small generated sets and the flags of bench/pneumonia-equivalence.ts, shared with
  * bench/pneumonia-torch-fixture.ts, which trains torch on the same sets for the test's fixture.
  */
 import { generateRadiographSet } from '../../experiments/datagen/radiograph.js';
