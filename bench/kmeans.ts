@@ -1,6 +1,6 @@
 /**
  * k-means paper mode, one run each of: tsrun spmd (2 ranks under the launcher), tsrun pool (embedded
- * pool, 2 workers) and ../shared/peers/kmeans_dask.py FILE 2 (Dask + scikit-learn, one task per block),
+ * pool, 2 workers) and bench/peers/kmeans_dask.py FILE 2 (Dask + scikit-learn, one task per block),
  * on the same file. Prints one JSON line per measurement, then one line of ratios (tsrun / dask, < 1
  * means tsrun is faster).
  *
@@ -17,7 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { checkPythonPeer, DEFAULT_PEER_PYTHON, PEERS_DIR } from '../experiments/common/python-peer.js';
 import { writeGraph } from '../experiments/datagen/graph.js';
+import { tsxCommand } from '../launcher/local-spawner.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -90,9 +92,7 @@ try {
     'tsrun-pool',
     process.execPath,
     [
-      '--import',
-      'tsx',
-      join(root, 'experiments/kmeans/pool.ts'),
+      ...tsxCommand(join(root, 'experiments/kmeans/pool.ts')),
       ...common,
       '--workers',
       String(WORKERS),
@@ -101,11 +101,15 @@ try {
     ],
     poolOut,
   );
-  const dask = await timed('dask+sklearn', '/usr/bin/python3', [
-    fileURLToPath(new URL('../../shared/peers/kmeans_dask.py', import.meta.url)),
-    file,
-    String(WORKERS),
-  ]);
+  const peerCheck = checkPythonPeer(DEFAULT_PEER_PYTHON, ['numpy', 'pandas', 'sklearn', 'dask.distributed']);
+  if (!peerCheck.ok) console.error(`bench/kmeans: peer dask+sklearn skipped: ${peerCheck.reason}`);
+  const dask = peerCheck.ok
+    ? await timed('dask+sklearn', DEFAULT_PEER_PYTHON, [
+        join(PEERS_DIR, 'kmeans_dask.py'),
+        file,
+        String(WORKERS),
+      ])
+    : undefined;
   const ratio = (a?: number, b?: number) => (a && b ? Number((a / b).toFixed(3)) : null);
   console.log(
     JSON.stringify({
@@ -113,8 +117,8 @@ try {
       metric: 'ratio_vs_dask',
       workers: WORKERS,
       file,
-      spmd_sec: ratio(spmd.sec, dask.sec),
-      pool_sec: ratio(pool.sec, dask.sec),
+      spmd_sec: ratio(spmd.sec, dask?.sec),
+      pool_sec: ratio(pool.sec, dask?.sec),
     }),
   );
 } finally {

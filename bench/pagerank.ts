@@ -1,6 +1,6 @@
 /**
  * Global PageRank (--tol 1e-8) in one run: tsrun spmd on 1 and 2 ranks (via the launcher), pool with
- * 2 workers, and ../shared/peers/pagerank_scipy.py FILE (scipy, one process). Prints one JSON line per
+ * 2 workers, and bench/peers/pagerank_scipy.py FILE (scipy, one process). Prints one JSON line per
  * measurement: wall seconds of the whole command (start-up and CSV reading included), the experiment's
  * own seconds, iterations, and the peak RSS of the largest process (one rank) when /usr/bin/time is
  * there. usage: npx tsx bench/pagerank.ts [FILE] [EDGES]   (default: generates 6.3 M edges into /tmp)
@@ -12,8 +12,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkPythonPeer, DEFAULT_PEER_PYTHON, PEERS_DIR } from '../experiments/common/python-peer.js';
 import { writeGraph } from '../experiments/datagen/graph.js';
 import { renderChart } from '../experiments/report/render-chart.js';
+import { tsxCommand } from '../launcher/local-spawner.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const edges = Number(process.argv[3] ?? 6_300_000);
@@ -21,7 +23,7 @@ const file = process.argv[2] ?? `/tmp/tsrun-bench-${edges}.csv`;
 if (!existsSync(file)) writeGraph(file, edges, 7);
 const dir = mkdtempSync(join(tmpdir(), 'bench-pagerank-'));
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const python = DEFAULT_PEER_PYTHON;
 
 /** What the chart draws: one bar per measurement of this run. */
 const bars: { label: string; sec: number; iterations?: number }[] = [];
@@ -104,11 +106,13 @@ if (existsSync(join(root, 'src/pool/index.ts'))) {
     'tsrun-pool',
     2,
     process.execPath,
-    ['--import', 'tsx', join(root, 'experiments/pagerank/pool.ts'), ...flags, '--workers', '2', '--out', out],
+    [...tsxCommand(join(root, 'experiments/pagerank/pool.ts')), ...flags, '--workers', '2', '--out', out],
     out,
   );
 }
-measure('scipy', 1, python, [join(root, '../shared/peers/pagerank_scipy.py'), file]);
+const scipyCheck = checkPythonPeer(python, ['numpy', 'pandas', 'scipy']);
+if (scipyCheck.ok) measure('scipy', 1, python, [join(PEERS_DIR, 'pagerank_scipy.py'), file]);
+else console.error(`bench/pagerank: peer scipy skipped: ${scipyCheck.reason}`);
 
 if (bars.length > 0) {
   const dir = join(root, 'results', 'bench');

@@ -1,14 +1,14 @@
 /**
  * Task-pool benchmark (embedded pool, 2 workers): no-op tasks/s through map and through
  * submit-all-then-get, single-task round trip, put and get of 1 MiB and 64 MiB. When /usr/bin/python3
- * has Dask, runs ../shared/peers/dask_tasks.py 2 in the same run and prints the ratios.
+ * has Dask, runs bench/peers/dask_tasks.py 2 in the same run and prints the ratios.
  * Prints JSON lines. usage: npx tsx bench/tasks.ts [TASKS] [--no-peer] (default 20000 tasks)
  * Also runs as the driver of a `tsrun --pool` job or against a cluster (TSRUN_POOL_ADDRESS): connect()
  * attaches to that pool instead of starting one (how the dashboard's overhead was measured).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { checkPythonPeer, DEFAULT_PEER_PYTHON, PEERS_DIR } from '../experiments/common/python-peer.js';
 import { connect } from '../src/pool/index.js';
 import type * as Fns from './tasks-fns.js';
 
@@ -16,8 +16,8 @@ const WORKERS = 2;
 const TASKS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 20_000);
 const NO_PEER = process.argv.includes('--no-peer');
 const FNS = new URL('./tasks-fns.ts', import.meta.url);
-const PEER = fileURLToPath(new URL('../../shared/peers/dask_tasks.py', import.meta.url));
-const PYTHON = '/usr/bin/python3';
+const PEER = join(PEERS_DIR, 'dask_tasks.py');
+const PYTHON = DEFAULT_PEER_PYTHON;
 
 const results: Record<string, number> = {};
 function emit(metric: string, value: number, extra: Record<string, unknown> = {}): void {
@@ -91,13 +91,8 @@ try {
   await pool.close();
 }
 
-let hasDask = false;
-if (!NO_PEER)
-  try {
-    execFileSync(PYTHON, ['-c', 'import dask.distributed'], { stdio: 'ignore' });
-    hasDask = existsSync(PEER);
-  } catch {}
-if (hasDask) {
+const peerCheck = NO_PEER ? undefined : checkPythonPeer(PYTHON, ['dask.distributed']);
+if (peerCheck?.ok) {
   const out = execFileSync(PYTHON, [PEER, String(WORKERS)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
@@ -124,6 +119,6 @@ if (hasDask) {
       );
     }
   }
-} else if (!NO_PEER) {
-  console.error(`bench/tasks: ${PYTHON} has no Dask; skipping the peer`);
+} else if (peerCheck && !peerCheck.ok) {
+  console.error(`bench/tasks: peer dask-distributed skipped: ${peerCheck.reason}`);
 }

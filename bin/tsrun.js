@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// Shim: registers the TypeScript loader of this package, then runs the CLI, so `npx tsrun` and
-// `node bin/tsrun.js` work from any directory without a build step.
-import { register } from 'tsx/esm/api';
+// Entry of the `tsrun` command. An installed package runs its compiled launcher (dist/). A clone of the
+// repository has no build step: there the launcher runs from its TypeScript sources under tsx, and the
+// ranks it starts resolve `import 'tsrun'` to the sources too (the `tsrun-source` export condition).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../launcher/cli.ts');
+const source = new URL('../launcher/cli.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../dist/launcher/cli.js');
+}

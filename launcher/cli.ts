@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageModulePath } from '../src/process/package-files.js';
 import { parseCli } from './cli-options.js';
 import { UsageError } from './errors.js';
 
@@ -13,7 +13,7 @@ import { UsageError } from './errors.js';
 // start-up time, and the cluster commands alone (the pool, ZeroMQ) took 0.33 s to import, paid by
 // every local job before its ranks started.
 
-const POOL_ENTRY = fileURLToPath(new URL('../src/pool/pool-rank-entry.ts', import.meta.url));
+const POOL_ENTRY = packageModulePath(import.meta.url, '../src/pool/pool-rank-entry.ts');
 
 export async function main(argv: string[]): Promise<number> {
   try {

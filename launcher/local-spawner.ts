@@ -10,7 +10,7 @@
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { RUNNING_FROM_SOURCE, SOURCE_CONDITION } from '../src/process/package-files.js';
 
 export interface LocalRankSpec {
   rank: number;
@@ -63,14 +63,43 @@ const DRAIN_AFTER_EXIT_MS = 300;
 
 const parentWatchUrl = new URL('./parent-watch.mjs', import.meta.url).href;
 
-/** Path of the tsx loader of this package, so ranks run TypeScript from any cwd. */
+/** Path of the tsx loader of this package (a runtime dependency), so ranks run TypeScript from any cwd. */
 export function tsxLoaderUrl(): string {
   return import.meta.resolve('tsx');
 }
 
-/** Node argv that runs a TypeScript script with args: ['--import', tsx, script, ...args]. */
+/** A script that plain `node` runs: JavaScript needs no TypeScript loader. */
+export function isJavaScriptFile(script: string): boolean {
+  return /\.(c|m)?js$/.test(script);
+}
+
+export interface NodeCommandOptions {
+  /** Load tsx first (default: from a source checkout always, else unless every file is .js/.mjs/.cjs). */
+  typescript?: boolean;
+  /** Modules to `--import` before the script (after the loader, so they may be TypeScript). */
+  preload?: string[];
+}
+
+/**
+ * Node argv that runs `script` with `args`: tsx's loader for TypeScript (none for JavaScript), the preloads,
+ * and, from a source checkout, the condition that resolves `import 'tsrun'` to the sources.
+ */
+export function nodeCommand(script: string, args: string[] = [], o: NodeCommandOptions = {}): string[] {
+  // From a source checkout, `import 'tsrun'` in any script resolves to TypeScript, so tsx is always needed.
+  const typescript =
+    o.typescript ?? (RUNNING_FROM_SOURCE || [script, ...(o.preload ?? [])].some((f) => !isJavaScriptFile(f)));
+  return [
+    ...(RUNNING_FROM_SOURCE ? [`--conditions=${SOURCE_CONDITION}`] : []),
+    ...(typescript ? ['--import', tsxLoaderUrl()] : []),
+    ...(o.preload ?? []).flatMap((m) => ['--import', m]),
+    script,
+    ...args,
+  ];
+}
+
+/** Node argv that runs a script under tsx whatever its extension (it may load TypeScript modules later). */
 export function tsxCommand(script: string, args: string[] = []): string[] {
-  return ['--import', tsxLoaderUrl(), script, ...args];
+  return nodeCommand(script, args, { typescript: true });
 }
 
 export function newJobSecret(): string {
@@ -251,9 +280,4 @@ export function spawnLocalRanks(opts: LocalSpawnOptions): LocalJob {
       return stopping;
     },
   };
-}
-
-/** Absolute path of a file next to this module (used by the CLI to find bin/tsrun.js). */
-export function launcherPath(rel: string): string {
-  return fileURLToPath(new URL(rel, import.meta.url));
 }

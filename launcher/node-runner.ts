@@ -3,7 +3,7 @@
  * as one fails (non-zero exit or signal). Used by local and per-node mode, and by the agent that the SSH
  * launcher starts on every host.
  */
-import { type LocalJob, makeRankEnv, type RankExit, spawnLocalRanks, tsxCommand } from './local-spawner.js';
+import { type LocalJob, makeRankEnv, nodeCommand, type RankExit, spawnLocalRanks } from './local-spawner.js';
 import { OutputStreamer } from './output-streamer.js';
 
 export interface NodePlan {
@@ -24,7 +24,7 @@ export interface NodePlan {
   tagOutput: boolean;
   logDir?: string;
   killGraceMs: number;
-  /** Modules each rank imports before the script (after tsx), e.g. the dashboard's rank reporter. */
+  /** Modules each rank imports before the script (after tsx, if any), e.g. the dashboard's rank reporter. */
   preload?: string[];
   /** Open an IPC channel to each rank (the dashboard's reports travel on it). */
   ipc?: boolean;
@@ -36,11 +36,6 @@ export interface NodeResult {
   failure?: RankExit;
   /** Set when stop() ended the attempt (signal to tsrun, another host failed). */
   stoppedBy?: string;
-}
-
-/** Inserts `--import M` for each module after tsx's own `--import`, so TypeScript preloads work. */
-function withPreloads(command: string[], preload: string[] = []): string[] {
-  return [...command.slice(0, 2), ...preload.flatMap((m) => ['--import', m]), ...command.slice(2)];
 }
 
 export function rankFailed(e: RankExit): boolean {
@@ -92,7 +87,7 @@ export class NodeRun {
       };
     });
     this.job = spawnLocalRanks({
-      command: withPreloads(tsxCommand(plan.script, plan.scriptArgs), plan.preload),
+      command: nodeCommand(plan.script, plan.scriptArgs, { preload: plan.preload }),
       cwd: plan.cwd,
       env: { ...process.env, ...plan.extraEnv },
       ranks,

@@ -13,7 +13,7 @@ import { clusterBlock } from '../experiments/kmeans/block-kmeans.js';
 import { listBlocks, loadBlock } from '../experiments/kmeans/blocks.js';
 import { globalKmeans } from '../experiments/kmeans/global-kmeans.js';
 
-const fixtures = new URL('../../shared/fixtures/', import.meta.url);
+const fixtures = new URL('./fixtures/reference/', import.meta.url);
 const blobs = fileURLToPath(new URL('blobs.csv', fixtures));
 const graph = fileURLToPath(new URL('graph.csv', fixtures));
 const blobsRef = JSON.parse(readFileSync(new URL('blobs.kmeans.json', fixtures), 'utf8'));

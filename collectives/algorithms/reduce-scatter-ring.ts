@@ -1,6 +1,6 @@
 /**
  * Reduce-scatter by the segmented ring: rank r gets block r = elements [floor(n*r/p), floor(n*(r+1)/p))
- * of the reduction (DESIGN.md contract). x is left unmodified; the result is a new array (a view of a
+ * of the reduction (docs/ARCHITECTURE.md "Public API"). x is left unmodified; the result is a new array (a view of a
  * receive buffer when the block is a single segment).
  */
 import type { Comm } from '../comm.js';

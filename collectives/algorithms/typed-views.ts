@@ -83,7 +83,7 @@ export function viewAs<T extends TypedArray>(
   return new ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, count) as T;
 }
 
-/** First element of block `r` when `n` elements are split over `size` blocks (DESIGN.md contract). */
+/** First element of block `r` when `n` elements are split over `size` blocks (docs/ARCHITECTURE.md "Public API"). */
 export function blockStart(n: number, size: number, r: number): number {
   return Math.floor((n * r) / size);
 }

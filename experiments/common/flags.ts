@@ -1,5 +1,5 @@
 /**
- * Flags shared by every experiment script (DESIGN.md "Experiments"): `--input`, `--out`, `--workers`.
+ * Flags shared by every experiment script (docs/ARCHITECTURE.md "Experiments"): `--input`, `--out`, `--workers`.
  * Each script adds its own options to the returned yargs instance and calls `.parseSync()`.
  */
 import yargs, { type Argv } from 'yargs';

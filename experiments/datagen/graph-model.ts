@@ -1,6 +1,6 @@
 /**
  * The Friendster-like graph model, streamed in output order. Chung-Lu: node i has a Pareto(1.3)
- * weight w_i (as ../shared/peers/gen_graph.py) and an edge picks both ends with probability ∝ w.
+ * weight w_i (the Chung-Lu model) and an edge picks both ends with probability ∝ w.
  * Instead of drawing all m pairs and sorting them (O(edges) memory), node i draws how many of its
  * edges go to higher nodes (Poisson with mean 2·m·p_i·P(j > i)) and then those ends from the suffix
  * distribution; its list is sorted and deduplicated, so output is sorted by node1 with node1 < node2

@@ -1,4 +1,4 @@
-/** Flags of both k-means scripts (DESIGN.md "Experiments"), defined once with their help text. */
+/** Flags of both k-means scripts (docs/ARCHITECTURE.md "Experiments"), defined once with their help text. */
 import { experimentCli, requirePositive, UsageError } from '../common/flags.js';
 
 export interface KmeansArgs {

@@ -1,5 +1,5 @@
 /**
- * The collectives global PageRank needs, as the process group (DESIGN.md "Public API") provides them.
+ * The collectives global PageRank needs, as the process group (docs/ARCHITECTURE.md "Public API") provides them.
  * The SPMD driver passes the group itself; the typing lives here because the shared ExperimentGroup
  * slice of experiments/common does not list allToAll and reduceScatter.
  */

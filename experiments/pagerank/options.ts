@@ -1,4 +1,4 @@
-/** Flags of both PageRank scripts (DESIGN.md "Experiments"), defined once with their help text. */
+/** Flags of both PageRank scripts (docs/ARCHITECTURE.md "Experiments"), defined once with their help text. */
 import { experimentCli, requirePositive, UsageError } from '../common/flags.js';
 import type { Ranked } from './top-k.js';
 

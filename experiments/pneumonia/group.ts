@@ -1,5 +1,5 @@
 /**
- * The collectives the training loop uses (a slice of DESIGN.md's process group), and a one-rank group
+ * The collectives the training loop uses (a slice of docs/ARCHITECTURE.md's process group), and a one-rank group
  * for single-process runs. Any object with these methods works, e.g. `await init()` from 'tsrun'.
  */
 export interface TrainGroup {

@@ -9,7 +9,7 @@ export interface PneumoniaFlags extends Omit<TrainOptions, 'onStep' | 'onEpoch'>
   quiet: boolean;
 }
 
-/** Parses the pneumonia flags (DESIGN.md "Experiments" plus tsrun's extras). */
+/** Parses the pneumonia flags (docs/ARCHITECTURE.md "Experiments" plus tsrun's extras). */
 export function parsePneumoniaFlags(script: string, argv?: string[]): PneumoniaFlags {
   const a = experimentCli(script, argv)
     .option('epochs', { type: 'number', default: 10, describe: 'training epochs' })

@@ -20,7 +20,7 @@ interface ProcessGroup extends TrainGroup {
 async function joinGroup(): Promise<ProcessGroup | undefined> {
   if (process.env.WORLD_SIZE === undefined && process.env.OMPI_COMM_WORLD_SIZE === undefined)
     return undefined;
-  // Loaded by name at run time: the package's own `init` (DESIGN.md Public API) is being written in
+  // Loaded by name at run time: the package's own `init` (docs/ARCHITECTURE.md Public API) is being written in
   // parallel, and a static import of a missing module would fail type-checking for the whole tree.
   // The collectives' idle watcher takes the awaits on image decoding (libuv work it cannot see) for
   // "program finished" and destroys the group mid-epoch; this script destroys its group itself.

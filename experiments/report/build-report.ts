@@ -91,7 +91,7 @@ export async function buildReport(resultsDir: string): Promise<ReportFiles> {
   if (peersMd) {
     md.push('## Peers measured in the same run', '');
     md.push(
-      'Python peers from `shared/peers/` (Dask + scikit-learn for k-means, scipy for PageRank, torch CPU',
+      'Python peers from `bench/peers/` (Dask + scikit-learn for k-means, scipy for PageRank, torch CPU',
     );
     md.push(
       'for the CNN), on the same inputs. Ratios below 1 (times) or above 1 (throughput) favour tsrun.',

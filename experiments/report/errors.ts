@@ -1,13 +1,13 @@
 /** Errors of the report builder; each names the file and what to do about it. */
 
-/** A result JSON that does not follow the experiments' contract (DESIGN.md, "Experiments"). */
+/** A result JSON that does not follow the experiments' contract (docs/ARCHITECTURE.md, "Experiments"). */
 export class ResultFormatError extends Error {
   constructor(
     readonly file: string,
     readonly problem: string,
   ) {
     super(
-      `${file}: ${problem} (see DESIGN.md "Experiments" for the result shape; delete the file to rerun its cell)`,
+      `${file}: ${problem} (see docs/ARCHITECTURE.md "Experiments" for the result shape; delete the file to rerun its cell)`,
     );
     this.name = 'ResultFormatError';
   }

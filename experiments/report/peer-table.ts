@@ -5,7 +5,7 @@ import type { CellResult } from './result-types.js';
 import { markdownTable } from './tables.js';
 
 /**
- * One measurement of a Python peer (`../shared/peers/*.py`): the peer's own JSON line plus what the
+ * One measurement of a Python peer (`bench/peers/*.py`): the peer's own JSON line plus what the
  * runner gave it (`size`, `workers`), written by experiments/run-all/peers.ts to `results/peers/`.
  */
 export interface PeerRecord {

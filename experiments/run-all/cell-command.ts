@@ -4,7 +4,7 @@ import { writeHostfileSubset } from './hostfile-subset.js';
 import { nodeLauncher, nodeTs } from './node-command.js';
 import type { RunOptions } from './options.js';
 
-/** The experiment's own flags, as the DESIGN.md "Experiments" contract names them. */
+/** The experiment's own flags, as the docs/ARCHITECTURE.md "Experiments" contract names them. */
 export function experimentArgs(cell: Cell, opts: RunOptions, input: string, out: string): string[] {
   const common = ['--input', input, '--out', out];
   switch (cell.experiment) {

@@ -1,11 +1,11 @@
 /**
- * How the runner starts TypeScript children: the same node binary with tsx's loader, named by its
- * resolved URL so the child finds it whatever its working directory.
+ * How the runner starts TypeScript children: the same node binary with the launcher's own argv (tsx's
+ * loader named by its resolved URL, and the source condition for `import 'tsrun'`).
  */
-const TSX_LOADER = import.meta.resolve('tsx');
+import { tsxCommand } from '../../launcher/local-spawner.js';
 
 export function nodeTs(script: string, args: string[]): { cmd: string; args: string[] } {
-  return { cmd: process.execPath, args: ['--import', TSX_LOADER, script, ...args] };
+  return { cmd: process.execPath, args: tsxCommand(script, args) };
 }
 
 /** The launcher is a JS shim that loads tsx itself; a `.ts` launcher (a test double) needs the loader. */

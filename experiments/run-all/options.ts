@@ -154,8 +154,8 @@ export function parseRunOptions(args: string[]): RunOptions {
       python: { type: 'string', default: '/usr/bin/python3', describe: 'Python for the peers' },
       'peers-dir': {
         type: 'string',
-        default: resolve(REPO_ROOT, '../shared/peers'),
-        describe: 'the Python peer scripts',
+        default: resolve(REPO_ROOT, 'bench/peers'),
+        describe: "the Python peer scripts (the project's own, bench/peers/)",
       },
       report: {
         type: 'boolean',

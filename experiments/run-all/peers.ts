@@ -1,12 +1,14 @@
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../src/atomic-write.js';
+import { checkPythonPeer, type PeerCheck } from '../common/python-peer.js';
 import type { PeerRecord } from '../report/peer-table.js';
 import type { Dataset } from './datasets.js';
 import type { RunOptions } from './options.js';
 import { runChild } from './run-child.js';
 
-/** The peer scripts of `../shared/peers/` the report compares with, and the modules each needs. */
+/** The peer scripts of `bench/peers/` the report compares with, and the modules each needs. */
 const PEERS = {
   kmeans: { script: 'kmeans_dask.py', modules: ['numpy', 'pandas', 'sklearn', 'dask.distributed'] },
   pagerank: { script: 'pagerank_scipy.py', modules: ['numpy', 'pandas', 'scipy'] },
@@ -15,21 +17,6 @@ const PEERS = {
 
 /** Training steps the torch peer times: enough to average out the first step, short on 2 cores. */
 const CNN_PEER_STEPS = 2;
-
-async function pythonHas(opts: RunOptions, modules: readonly string[]): Promise<boolean> {
-  try {
-    await stat(opts.python);
-  } catch {
-    return false;
-  }
-  const run = await runChild(opts.python, ['-c', `import ${modules.join(', ')}`], {
-    cwd: process.cwd(),
-    env: process.env,
-    timeoutMs: 60_000,
-    logFile: join(opts.resultsDir, 'logs', 'peers-detect.log'),
-  });
-  return run.code === 0;
-}
 
 interface PeerJob {
   name: string;
@@ -82,14 +69,17 @@ export async function runPeers(
   graphs: Map<string, Dataset>,
 ): Promise<void> {
   if (opts.peers === 'off') return;
-  const available = new Map<string, boolean>();
-  for (const p of Object.values(PEERS)) available.set(p.script, await pythonHas(opts, p.modules));
+  const available = new Map<string, PeerCheck>();
+  for (const p of Object.values(PEERS)) available.set(p.script, checkPythonPeer(opts.python, p.modules));
   for (const job of jobsFor(opts, graphs)) {
     const out = join(opts.resultsDir, 'peers', `${job.name}.json`);
-    if (!available.get(job.script)) {
-      process.stderr.write(
-        `[run-all] peer ${job.name}: skipped (${opts.python} lacks the packages of ${job.script})\n`,
-      );
+    const check = available.get(job.script) ?? { ok: false, reason: `no such peer ${job.script}` };
+    if (!check.ok) {
+      process.stderr.write(`[run-all] peer ${job.name}: skipped: ${check.reason}\n`);
+      continue;
+    }
+    if (!existsSync(join(peersDir, job.script))) {
+      process.stderr.write(`[run-all] peer ${job.name}: skipped: ${join(peersDir, job.script)} not found\n`);
       continue;
     }
     if (!opts.force && (await stat(out).catch(() => undefined))) continue;

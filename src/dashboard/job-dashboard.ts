@@ -3,12 +3,13 @@
  * host's JobMonitor, or the hosts of an SSH job), prints the URL, and says what every rank needs so that
  * it reports (the preload, the IPC channel, one variable).
  */
-import { fileURLToPath } from 'node:url';
+
+import { packageModulePath } from '../process/package-files.js';
 import { isLoopback } from './access-token.js';
 import { JobMonitor } from './job-monitor.js';
 import { type Dashboard, type DashboardSource, startDashboard } from './server.js';
 
-export const REPORTER_PATH = fileURLToPath(new URL('./rank-reporter.ts', import.meta.url));
+export const REPORTER_PATH = packageModulePath(import.meta.url, './rank-reporter.ts');
 
 /** What a rank needs to report to whoever spawned it (a launcher or an SSH agent). */
 export const RANK_REPORTING = {

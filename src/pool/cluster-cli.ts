@@ -9,16 +9,16 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { newJobSecret, tsxCommand } from '../../launcher/local-spawner.js';
+import { packageModulePath } from '../process/package-files.js';
 import { hostIdentity } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { clusterDir, readHeadInfo, readSecretFile, secretPath } from './cluster-files.js';
 import { HeadLink } from './head-link.js';
 import { PoolOp } from './protocol.js';
 
-const DAEMON = fileURLToPath(new URL('./cluster-daemon.ts', import.meta.url));
+const DAEMON = packageModulePath(import.meta.url, './cluster-daemon.ts');
 export const DEFAULT_CLUSTER_PORT = 6380;
 
 /** A bad `tsrun cluster` invocation: one line, exit code 2 (as the launcher's UsageError). */

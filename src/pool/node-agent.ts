@@ -4,15 +4,15 @@
  * an embedded pool's driver, one per `tsrun cluster start`, and one per worker rank of `tsrun --pool`.
  */
 import { freemem, hostname, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { type LocalJob, spawnLocalRanks, tsxCommand } from '../../launcher/local-spawner.js';
 import { FEED_KEY, NodeFeed } from '../dashboard/cluster-feed.js';
+import { packageModulePath } from '../process/package-files.js';
 import { hostIdentity } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { HeadLink } from './head-link.js';
 import { PoolOp } from './protocol.js';
 
-const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const WORKER_ENTRY = packageModulePath(import.meta.url, './worker.ts');
 /** More restarts than this within RESTART_WINDOW_MS means the worker cannot start: stop trying. */
 const MAX_RESTARTS_IN_WINDOW = 20;
 const RESTART_WINDOW_MS = 10_000;

@@ -6,6 +6,7 @@ import {
   spawnLocalRanks,
   tsxCommand,
 } from '../../launcher/local-spawner.js';
+import { packageModulePath } from '../process/package-files.js';
 
 /** A rank of runRanks failed: its error (name, message, remote stack) and which rank it was. */
 export class RankFailedError extends Error {
@@ -27,7 +28,7 @@ export interface RunRanksOptions {
   timeoutMs?: number;
 }
 
-const ENTRY = new URL('./rank-entry.ts', import.meta.url).pathname;
+const ENTRY = packageModulePath(import.meta.url, './rank-entry.ts');
 
 /**
  * Runs `moduleUrl`'s export `exportName(...args)` on n real local rank processes (each with the tsrun

@@ -1,5 +1,5 @@
 /**
- * Real hosts on one machine for the SSH launcher tests (DESIGN.md "Multi-host tests on one machine"):
+ * Real hosts on one machine for the SSH launcher tests (docs/ARCHITECTURE.md "Multi-host tests on one machine"):
  * one network namespace per host with its own address on a private bridge, and a real /usr/sbin/sshd in
  * each, with a throwaway host key and client key. Everything is created here and removed by teardown().
  * Addresses are 10.231.<n>.0/24 with <n> taken from the pid, so parallel test files do not collide.
