@@ -1,6 +1,6 @@
 /**
  * One rank of bench/collectives.ts: times all_reduce, broadcast and all_gather at each size the way
- * ../shared/peers/torch_gloo.py does (barrier before every iteration, median seconds), and rank 0 prints
+ * bench/peers/torch_gloo.py does (barrier before every iteration, median seconds), and rank 0 prints
  * one JSON line per measurement.
  */
 import { init } from 'tsrun';
@@ -18,10 +18,12 @@ for (const nbytes of sizes) {
   const n = Math.max(1, nbytes >> 2);
   const iters = nbytes <= 65536 ? 200 : nbytes <= 1 << 20 ? 30 : 8;
   const x = new Float32Array(n).fill(1);
+  // Like the peers (torch's all_gather(outs, x), MPI_Allgather), the output buffer is the caller's.
+  const gathered = new Float32Array(n * pg.size);
   const ops: Array<[string, () => Promise<unknown>]> = [
     ['all_reduce', () => pg.allReduce(x)],
     ['broadcast', () => pg.broadcast(x, 0)],
-    ['all_gather', () => pg.allGather(x)],
+    ['all_gather', () => pg.allGather(x, { out: gathered })],
   ];
   for (const [op, fn] of ops) {
     await fn();

@@ -1,14 +1,21 @@
 /**
- * npm run bench:collectives -- [--world 2] [--sizes 4,1024,...] [--no-peer] [--no-curve]
+ * npm run bench:collectives -- [--world 2] [--sizes 4,1024,...] [--no-peer] [--no-curve] [--zmq]
  *
- * Runs the tsrun collectives benchmark on `--world` local ranks (data plane PLAIN+token, then CURVE),
- * the raw zeromq.js bandwidth probe, and — when /usr/bin/python3 has torch — the torch.distributed gloo
- * peer (../shared/peers/torch_gloo.py) in the same run. Prints every JSON line, then one line per
- * (op, bytes) with the ratio tsrun/gloo, and the large-message bandwidth as a share of raw zeromq.js.
+ * Runs, in one run on this host: the tsrun collectives benchmark on `--world` local ranks (same-host
+ * shared memory for large payloads, PLAIN+token; then CURVE unless --no-curve; with --zmq also with
+ * TSRUN_SHM=0, everything over ZeroMQ), the raw zeromq.js bandwidth probe, the torch.distributed gloo peer
+ * (bench/peers/torch_gloo.py) and the Open MPI peer (mpirun + bench/peers/mpi4py_bench.py). Each peer is
+ * detected on its own; a missing one prints `skipped: ...` with the package that provides it.
+ * Prints every JSON line, then one summary line per (op, bytes) with the ratios against the peers and the
+ * bus bandwidth (NCCL-tests' definition), and draws results/bench/collectives.svg and .png (time vs size,
+ * log-log, one line per system).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { TopLevelSpec } from 'vega-lite';
+import { renderChart } from '../experiments/report/render-chart.js';
 import {
   freePort,
   makeRankEnv,
@@ -37,7 +44,8 @@ const flag = (name: string, def: string) => {
 const world = Number(flag('world', '2'));
 const sizes = flag('sizes', '4,1024,65536,1048576,16777216,67108864');
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const peersDir = here('../../shared/peers/');
+const root = here('../');
+const PYTHON = '/usr/bin/python3';
 
 function collect(out: NodeJS.ReadableStream | null, into: Line[]): void {
   let buf = '';
@@ -58,7 +66,7 @@ function collect(out: NodeJS.ReadableStream | null, into: Line[]): void {
   });
 }
 
-async function runTsrun(encrypt: boolean): Promise<Line[]> {
+async function runTsrun(encrypt: boolean, shm: boolean): Promise<Line[]> {
   const port = await freePort();
   const secret = newJobSecret();
   const ranks = Array.from({ length: world }, (_, r) => ({
@@ -77,6 +85,7 @@ async function runTsrun(encrypt: boolean): Promise<Line[]> {
       }),
       SIZES: sizes,
       TSRUN_ENCRYPT: encrypt ? '1' : '0',
+      TSRUN_SHM: shm ? '1' : '0',
     },
   }));
   const job = spawnLocalRanks({ command: tsxCommand(here('./collectives-rank.ts')), ranks, stdio: 'pipe' });
@@ -95,43 +104,153 @@ function runCommand(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promis
     const lines: Line[] = [];
     const p = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'inherit'] });
     collect(p.stdout, lines);
-    p.on('exit', () => resolve(lines));
+    p.on('error', () => resolve(lines));
+    p.on('exit', (code) => {
+      if (code !== 0) console.error(`bench: ${cmd} ${argv.join(' ')} exited with ${code}`);
+      resolve(lines);
+    });
   });
 }
 
-function pythonHas(mod: string): boolean {
-  return (
-    existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', `import ${mod}`]).status === 0
-  );
+/** Why a Python peer cannot run here, or undefined when it can. */
+function pythonMissing(mod: string, pkg: string): string | undefined {
+  if (!existsSync(PYTHON)) return `${PYTHON} not found (apt-get install python3 ${pkg})`;
+  const r = spawnSync(PYTHON, ['-c', `import ${mod}`], { stdio: 'ignore' });
+  return r.status === 0 ? undefined : `${PYTHON} cannot import ${mod} (apt-get install ${pkg})`;
 }
 
-const plain = await runTsrun(false);
-const curve = args.includes('--no-curve') ? [] : await runTsrun(true);
-const raw = await runCommand(process.execPath, [...tsxCommand(here('./zmq-bandwidth.ts'))], process.env);
-let gloo: Line[] = [];
-if (!args.includes('--no-peer') && pythonHas('torch') && existsSync(`${peersDir}torch_gloo.py`)) {
-  gloo = await runCommand('bash', [`${peersDir}spawn_env.sh`, String(world), `${peersDir}torch_gloo.py`], {
+function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+async function runGloo(): Promise<Line[]> {
+  const why = pythonMissing('torch', 'python3-torch');
+  if (why) {
+    console.log(`skipped: gloo peer: ${why}`);
+    return [];
+  }
+  return runCommand(PYTHON, [here('./peers/launch_torch.py'), String(world), here('./peers/torch_gloo.py')], {
     ...process.env,
     SIZES: sizes,
     MASTER_PORT: String(await freePort()),
   });
-} else if (!args.includes('--no-peer')) {
-  console.error('bench: /usr/bin/python3 has no torch; skipping the gloo peer');
 }
 
-const rawIpc = raw.find((r) => r.transport === 'ipc')?.value;
-for (const t of plain) {
-  const g = gloo.find((x) => x.op === t.op && x.bytes === t.bytes);
-  const c = curve.find((x) => x.op === t.op && x.bytes === t.bytes);
-  const out: Record<string, unknown> = { summary: true, op: t.op, world, bytes: t.bytes, tsrun_sec: t.sec };
-  if (g?.sec) out.ratio_vs_gloo = Number(((t.sec ?? 0) / g.sec).toFixed(3));
-  if (c?.sec) out.curve_sec = c.sec;
-  if (rawIpc && t.sec && (t.bytes ?? 0) >= 1 << 24) {
-    // Bytes each rank must move one way: all_reduce 2(n-1)/n·B, broadcast B, all_gather (n-1)·B.
-    const b = t.bytes ?? 0;
-    const moved =
-      t.op === 'all_reduce' ? (2 * (world - 1) * b) / world : t.op === 'all_gather' ? (world - 1) * b : b;
-    out.share_of_raw_bandwidth = Number((moved / t.sec / rawIpc).toFixed(3));
+async function runOpenMpi(): Promise<Line[]> {
+  const mpirun = which('mpirun');
+  const why = mpirun
+    ? pythonMissing('mpi4py', 'python3-mpi4py')
+    : 'mpirun not found (apt-get install openmpi-bin python3-mpi4py)';
+  if (why || !mpirun) {
+    console.log(`skipped: Open MPI peer: ${why}`);
+    return [];
   }
+  const rootFlags = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
+  return runCommand(
+    mpirun,
+    [...rootFlags, '--oversubscribe', '-np', String(world), PYTHON, here('./peers/mpi4py_bench.py')],
+    { ...process.env, SIZES: sizes, OMPI_MCA_rmaps_base_oversubscribe: '1' },
+  );
+}
+
+/** NCCL-tests' bus bandwidth: bytes per second on the busiest link, comparable across ranks counts. */
+function busBandwidth(op: string, bytes: number, sec: number): number {
+  if (op === 'all_reduce') return ((bytes / sec) * 2 * (world - 1)) / world;
+  if (op === 'all_gather') return ((bytes * world) / sec) * ((world - 1) / world);
+  return bytes / sec;
+}
+
+const load = os.loadavg().map((x) => Number(x.toFixed(2)));
+console.log(JSON.stringify({ load_average: load, cores: os.cpus().length }));
+const tsrun = await runTsrun(false, true);
+const curve = args.includes('--no-curve') ? [] : await runTsrun(true, true);
+const zmqOnly = args.includes('--zmq') ? await runTsrun(false, false) : [];
+const raw = await runCommand(process.execPath, [...tsxCommand(here('./zmq-bandwidth.ts'))], process.env);
+const peers = args.includes('--no-peer') ? [] : [...(await runGloo()), ...(await runOpenMpi())];
+
+const find = (ls: Line[], op?: string, bytes?: number) =>
+  ls.find((x) => x.op === op && x.bytes === bytes)?.sec;
+const round = (x: number, d = 3) => Number(x.toFixed(d));
+for (const t of tsrun) {
+  if (!t.op || !t.sec || t.bytes === undefined) continue;
+  const out: Record<string, unknown> = { summary: true, op: t.op, world, bytes: t.bytes, tsrun_sec: t.sec };
+  const gloo = find(
+    peers.filter((p) => p.peer === 'torch-gloo'),
+    t.op,
+    t.bytes,
+  );
+  const mpi = find(
+    peers.filter((p) => p.peer === 'openmpi'),
+    t.op,
+    t.bytes,
+  );
+  if (gloo) {
+    out.gloo_sec = gloo;
+    out.ratio_vs_gloo = round(t.sec / gloo);
+  }
+  if (mpi) {
+    out.openmpi_sec = mpi;
+    out.ratio_vs_openmpi = round(t.sec / mpi);
+  }
+  const c = find(curve, t.op, t.bytes);
+  if (c) out.curve_sec = c;
+  const z = find(zmqOnly, t.op, t.bytes);
+  if (z) out.zeromq_only_sec = z;
+  out.bus_gbps = round(busBandwidth(t.op, t.bytes, t.sec) / 1e9);
   console.log(JSON.stringify(out));
 }
+for (const r of raw) {
+  if (r.metric)
+    console.log(
+      JSON.stringify({ summary: true, raw_zeromq: r.transport, gbps: round((r.value ?? 0) / 1e9) }),
+    );
+}
+console.log(JSON.stringify({ load_average_after: os.loadavg().map((x) => Number(x.toFixed(2))) }));
+
+const label: Record<string, string> = {
+  tsrun: 'tsrun (shared memory)',
+  'tsrun-curve': 'tsrun --encrypt',
+  'tsrun-zmq': 'tsrun (ZeroMQ only)',
+  'torch-gloo': 'torch.distributed gloo',
+  openmpi: 'Open MPI (mpi4py)',
+};
+const rows = [
+  ...tsrun.map((l) => ({ ...l, peer: 'tsrun' })),
+  ...curve.map((l) => ({ ...l, peer: 'tsrun-curve' })),
+  ...zmqOnly.map((l) => ({ ...l, peer: 'tsrun-zmq' })),
+  ...peers,
+]
+  .filter((l) => l.op && l.sec && l.bytes)
+  .map((l) => ({ op: l.op, bytes: l.bytes, ms: (l.sec as number) * 1000, system: label[l.peer] ?? l.peer }));
+const spec: TopLevelSpec = {
+  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  title: `Collectives, ${world} ranks on one host (median per call; load average ${load[0]})`,
+  background: 'white',
+  data: { values: rows },
+  columns: 3,
+  facet: { field: 'op', type: 'nominal', title: null, sort: ['all_reduce', 'broadcast', 'all_gather'] },
+  spec: {
+    width: 260,
+    height: 220,
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: {
+        field: 'bytes',
+        type: 'quantitative',
+        scale: { type: 'log', base: 2 },
+        title: 'message size',
+        axis: {
+          values: sizes.split(',').map(Number),
+          labelExpr:
+            "datum.value >= 1048576 ? datum.value / 1048576 + ' MiB' : datum.value >= 1024 ? datum.value / 1024 + ' KiB' : datum.value + ' B'",
+        },
+      },
+      y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'ms per call' },
+      color: { field: 'system', type: 'nominal', title: 'system', legend: { labelLimit: 300 } },
+    },
+  },
+};
+mkdirSync(`${root}results/bench`, { recursive: true });
+const chart = await renderChart(spec, `${root}results/bench`, 'collectives');
+console.log(JSON.stringify({ chart: chart.svgFile, png: chart.pngFile }));

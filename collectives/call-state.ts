@@ -11,6 +11,11 @@ export class CallState {
   private failWith: ((e: Error) => void) | undefined;
   readonly failed: Promise<never>;
   error: Error | undefined;
+  /** Payload bytes this rank sent and the algorithm chosen, for the flight recorder and the timeline. */
+  bytesSent = 0;
+  algorithm: string | undefined;
+  /** Scratch buffers this call borrowed (Comm.scratch); given back when it completes cleanly. */
+  readonly scratch: Uint8Array[] = [];
 
   constructor(
     readonly seq: number,

@@ -28,4 +28,11 @@ export interface Comm {
    * itself modify later in the same call — never to protect the caller's buffers after return.
    */
   readonly sendsCompleteOnReturn?: boolean;
+  /** Records which algorithm the call chose (select.ts), for the flight recorder and the timeline. */
+  note?(algorithm: string): void;
+  /**
+   * A buffer of `bytes` that is the algorithm's until the call returns (then the group reuses it for later
+   * calls, so it must not be part of the result). Optional: algorithms allocate when it is missing.
+   */
+  scratch?(bytes: number): Uint8Array;
 }

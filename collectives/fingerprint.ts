@@ -19,6 +19,9 @@ const COUNT_MUST_MATCH = new Set<number>([
   CollectiveOp.Broadcast,
   CollectiveOp.Reduce,
   CollectiveOp.ReduceScatter,
+  CollectiveOp.Scan,
+  CollectiveOp.Exscan,
+  CollectiveOp.AllReduceLoc,
 ]);
 const ROOTED = new Set<number>([
   CollectiveOp.Broadcast,
@@ -27,7 +30,13 @@ const ROOTED = new Set<number>([
   CollectiveOp.Reduce,
   CollectiveOp.BroadcastObject,
   CollectiveOp.GatherObject,
+  CollectiveOp.ScatterObject,
 ]);
+
+/** The collective's method name, e.g. `allReduce`. */
+export function opName(op: number): string {
+  return OP_NAMES[op] ?? `op#${op}`;
+}
 
 export function describeCall(fp: Fingerprint, seq: number): string {
   const parts: string[] = [];

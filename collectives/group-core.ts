@@ -11,7 +11,9 @@ import { CallState } from './call-state.js';
 import type { Comm } from './comm.js';
 import { type ErrorRecord, errorFromRecord, errorToRecord } from './errors-wire.js';
 import { describeCall, type Fingerprint, mismatch } from './fingerprint.js';
+import { attachRecent, dumpFlight, recordCall } from './flight-recorder.js';
 import { enterCall, leaveCall } from './idle-exit.js';
+import { giveBackScratch, takeScratch } from './scratch-pool.js';
 import type { GroupEndpoint, World } from './world.js';
 
 /**
@@ -114,10 +116,18 @@ export class GroupCore implements GroupEndpoint {
     const phase = (n: number): Comm => this.commFor(call, n * PHASE_STRIDE);
     enterCall();
     const started = performance.now();
+    const flight = recordCall(this.id, this.members, call);
     try {
       const result = await Promise.race([body(phase(0), phase), call.failed]);
       await Promise.race([call.allAcked(), call.failed]);
+      flight.end();
+      // Every send was acknowledged or copied: nothing reads the scratch buffers any more.
+      giveBackScratch(call.scratch);
       return result;
+    } catch (e) {
+      flight.end(e as Error);
+      attachRecent(e as Error);
+      throw e;
     } finally {
       collectiveCounters[OPS] += 1;
       collectiveCounters[SECONDS] += (performance.now() - started) / 1000;
@@ -136,11 +146,21 @@ export class GroupCore implements GroupEndpoint {
       recv: (peer, step) => this.recvFrom(call, peer, stepBase + step),
       recvInto: (peer, step, dst) => this.recvInto(call, peer, stepBase + step, dst),
       sendsCompleteOnReturn: true,
+      note: (algorithm) => {
+        call.algorithm = algorithm;
+      },
+      scratch: (bytes) => {
+        const b = takeScratch(bytes);
+        call.scratch.push(b);
+        return b;
+      },
     };
   }
 
   private sendTo(call: CallState, peer: number, step: number, data: Uint8Array): Promise<void> {
     const large = data.byteLength > COPY_MAX_BYTES;
+    // A payload the transport copies before resolving (same-host shared memory) needs no acknowledgement.
+    const needsAck = large && !this.world.copiesOnSend(this.members[peer], data.byteLength);
     const payload = large ? data : Buffer.from(data);
     const fp = call.fp;
     const h = makeHeader({
@@ -153,11 +173,12 @@ export class GroupCore implements GroupEndpoint {
       count: fp.count,
       root: fp.root,
       step,
-      tag: large ? ACK_REQUESTED : 0,
+      tag: needsAck ? ACK_REQUESTED : 0,
       payloadType: PayloadType.Bytes,
     });
-    if (large) call.expectAck(peer);
+    if (needsAck) call.expectAck(peer);
     collectiveCounters[BYTES] += data.byteLength;
+    call.bytesSent += data.byteLength;
     return this.world.send(this.members[peer], h, payload).catch((e: Error) => {
       const lost = this.world.lost.has(this.members[peer]);
       const err = lost ? new PeerLostError(this.members[peer]) : e;
@@ -359,6 +380,9 @@ export class GroupCore implements GroupEndpoint {
   breakGroup(e: Error, tell: boolean): void {
     if (this.broken || this.destroyed) return;
     this.broken = e;
+    // Before the calls fail: the record then shows which ranks each running call was waiting for.
+    attachRecent(e);
+    dumpFlight(this.members[this.rank], e);
     for (const c of this.calls.values()) c.fail(e);
     for (const list of this.p2pWaiters.values()) list.length = 0;
     this.p2pWaiters.clear();

@@ -1,3 +1,4 @@
+import { resolveHostAddress } from '../src/engines/resolve-host.js';
 import { readRankEnvironment } from '../src/env.js';
 import { RendezvousError } from '../src/errors.js';
 import { exchangeEndpoints } from '../src/rendezvous/rendezvous.js';
@@ -6,6 +7,8 @@ import { StoreServer } from '../src/rendezvous/store-server.js';
 import { hostIdentity, localAddressReaching, privateIpcDir } from '../src/transport/host-identity.js';
 import { deriveJobKeys } from '../src/transport/keys.js';
 import { PeerMesh } from '../src/transport/peer-mesh.js';
+import { sharedMemoryDir } from '../src/transport/shm-dir.js';
+import { alignTraceClock, traceCollectives } from './call-trace.js';
 import { GroupCore } from './group-core.js';
 import { stopWatching, watchForIdleExit } from './idle-exit.js';
 import { ProcessGroup } from './process-group.js';
@@ -61,16 +64,18 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
   const timeoutMs = opts.timeoutMs ?? Number(process.env.TSRUN_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS);
   const rdzvMs = opts.rendezvousTimeoutMs ?? Number(process.env.TSRUN_RENDEZVOUS_TIMEOUT_MS ?? 300_000);
   const encrypt = opts.encrypt ?? (opts.env ?? process.env).TSRUN_ENCRYPT === '1';
+  traceCollectives(env.rank);
   if (env.size === 1) {
     const world = new World(0, 1, env.localRank, env.localSize, undefined, undefined, undefined);
     const core = new GroupCore(world, 0, [0], 0, timeoutMs);
     world.register(0, core);
     return track(new ProcessGroup(core));
   }
+  if (env.masterAddrFrom) env.masterAddr = await resolveHostAddress(env.masterAddr, env.masterAddrFrom);
   if (!env.authenticated && env.rank === 0 && env.source !== 'tsrun') {
     process.stderr.write(
-      'tsrun: warning: TSRUN_JOB_SECRET is not set; the job is not authenticated. Export the same ' +
-        'TSRUN_JOB_SECRET on every rank (e.g. mpirun -x TSRUN_JOB_SECRET).\n',
+      `tsrun: warning: TSRUN_JOB_SECRET is not set; the job's keys are derived from ${env.jobIdentity ? 'its job id' : 'the master address'}, ` +
+        'so it is not authenticated. Export the same TSRUN_JOB_SECRET on every rank (e.g. mpirun -x TSRUN_JOB_SECRET; sbatch and srun pass it on).\n',
     );
   }
   const keys = deriveJobKeys(env.secret);
@@ -91,8 +96,10 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
       host: hostIdentity(),
       ipcDir: privateIpcDir(keys.jobId),
       ipcOnly: env.localSize === env.size,
+      shmDir: env.localSize > 1 ? sharedMemoryDir(keys.jobId, opts.env ?? process.env) : undefined,
     });
     const peers = await exchangeEndpoints(store, mesh.local, env.size, rdzvMs);
+    await alignTraceClock(store, env.rank, env.localRank);
     try {
       await mesh.connect(peers, rdzvMs);
     } catch (e) {

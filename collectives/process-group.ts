@@ -16,10 +16,24 @@ import * as algo from './algorithms/select.js';
 import type { TypedArrayConstructor } from './algorithms/typed-views.js';
 import type { Comm } from './comm.js';
 import type { Fingerprint } from './fingerprint.js';
+import { checkGatherOut } from './gather-out.js';
 import { type CollectiveOptions, GroupCore } from './group-core.js';
+import {
+  allReduceLocCall,
+  allToAllObjectCall,
+  type LocOp,
+  type LocResult,
+  scanCall,
+  scatterObjectCall,
+} from './prefix-loc-object-calls.js';
 import type { ReduceOp, TypedArray } from './types.js';
 
 export type { CollectiveOptions };
+
+export interface AllGatherOptions<T extends TypedArray> extends CollectiveOptions {
+  /** Output buffer for allGather (length = the sum of all ranks' lengths, x's dtype). */
+  out?: T;
+}
 
 const INTEGER_ONLY: ReadonlySet<ReduceOp> = new Set(['band', 'bor', 'bxor']);
 
@@ -104,11 +118,19 @@ export class ProcessGroup {
     );
   }
 
-  /** Every rank's array, indexed by rank; lengths may differ and may be zero. */
-  async allGather<T extends TypedArray>(x: T, opts?: CollectiveOptions): Promise<T[]> {
+  /**
+   * Every rank's array, indexed by rank; lengths may differ and may be zero. With `opts.out` (x's dtype,
+   * length = the sum of all ranks' lengths) the arrays are views into it instead of a new allocation.
+   */
+  async allGather<T extends TypedArray>(x: T, opts?: AllGatherOptions<T>): Promise<T[]> {
+    const out = opts?.out;
+    if (out !== undefined && out.constructor !== x.constructor) {
+      throw new TypeError(`allGather: out is ${out.constructor.name} but x is ${x.constructor.name}`);
+    }
     return this.core.run(fp(CollectiveOp.AllGather, x, RedOp.None, 0, 0), opts, async (comm, phase) => {
       const counts = await this.exchangeCounts(comm, x.length);
-      return algo.allGatherV(phase(1), x, counts);
+      if (out) checkGatherOut(this.core, out.length, counts);
+      return algo.allGatherV(phase(1), x, counts, out);
     });
   }
 
@@ -209,6 +231,21 @@ export class ProcessGroup {
     );
   }
 
+  /** In place: rank r's x becomes op(x_0, ..., x_r); returns x. Every op of allReduce except 'avg'. */
+  async scan<T extends TypedArray>(x: T, op: ReduceOp = 'sum', opts?: CollectiveOptions): Promise<T> {
+    return scanCall(this.core, x, op, false, opts);
+  }
+
+  /** In place: rank r's x becomes op(x_0, ..., x_{r-1}); rank 0's the op's identity. Returns x. */
+  async exscan<T extends TypedArray>(x: T, op: ReduceOp = 'sum', opts?: CollectiveOptions): Promise<T> {
+    return scanCall(this.core, x, op, true, opts);
+  }
+
+  /** MAXLOC / MINLOC: per element, the extreme value and the lowest group rank holding it (x unchanged). */
+  async allReduceLoc<T extends TypedArray>(x: T, op: LocOp, opts?: CollectiveOptions): Promise<LocResult<T>> {
+    return allReduceLocCall(this.core, x, op, opts);
+  }
+
   async barrier(opts?: CollectiveOptions): Promise<void> {
     await this.core.run(fp(CollectiveOp.Barrier), opts, (comm) => algo.barrier(comm));
   }
@@ -272,6 +309,17 @@ export class ProcessGroup {
         return all?.map((b, r) => (r === this.rank ? v : (deserialize(b) as V)));
       },
     );
+  }
+
+  /** The root passes one value per rank (any sizes); each rank returns its own (the root its own object). */
+  async scatterObject<V>(values?: readonly V[], root = 0, opts?: CollectiveOptions): Promise<V> {
+    this.checkRoot(root, 'scatterObject');
+    return scatterObjectCall(this.core, values, root, opts);
+  }
+
+  /** values[d] goes to rank d; returns what each source sent, indexed by source (own entry as passed). */
+  async allToAllObject<V>(values: readonly V[], opts?: CollectiveOptions): Promise<V[]> {
+    return allToAllObjectCall(this.core, values, opts);
   }
 
   /** Concatenates every rank's Arrow table (same schema) in rank order, on every rank. */

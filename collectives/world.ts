@@ -75,6 +75,11 @@ export class World {
     this.orphanCount += 1;
   }
 
+  /** Whether a send of `bytes` to `peer` is copied before it resolves (same-host shared memory). */
+  copiesOnSend(peer: number, bytes: number): boolean {
+    return this.mesh?.copiesOnSend(peer, bytes) ?? false;
+  }
+
   send(peer: number, header: Header, payload?: Uint8Array): Promise<void> {
     if (!this.mesh) return Promise.reject(new Error('a world of one rank has no peers'));
     return this.mesh.send(peer, header, payload);

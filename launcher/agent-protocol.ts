@@ -6,6 +6,8 @@
  * a `dash` line a second carries the host's sample, its ranks' reports and their new output lines.
  */
 import type { NodeInfo, RankInfo, RankReport } from '../src/dashboard/state-types.js';
+import type { FlightDump } from '../src/flight-record.js';
+import type { TracePart } from '../src/trace/trace-types.js';
 
 export const CTL_MARK = '@@tsrun-ctl@@ ';
 
@@ -15,6 +17,10 @@ export interface AgentHello {
   restartCount: number;
   /** The launcher serves a dashboard: run ranks with the reporter and relay `dash` events. */
   dashboard?: { pool: boolean; host: string };
+  /** --dump-on-failure DIR (the same path on every host); without it the agent uses a private one. */
+  flightDir?: string;
+  /** --trace: record the ranks' timelines and send them back in a `trace` event. */
+  trace?: boolean;
 }
 
 /** One host's part of the dashboard, sent once a second by its agent. */
@@ -30,7 +36,11 @@ export interface DashEvent {
 export type AgentEvent =
   | { ev: 'started'; masterPort: number; pids: number[] }
   | { ev: 'exit'; rank: number; code: number | null; signal: string | null; stderrTail: string[] }
-  | DashEvent;
+  | DashEvent
+  /** The flight records this host's ranks wrote (sent once, after every rank exited). */
+  | { ev: 'flight'; dumps: FlightDump[] }
+  /** With --trace: the timeline parts this host's processes wrote (sent once, at the end). */
+  | { ev: 'trace'; parts: TracePart[] };
 
 export function encodeEvent(e: AgentEvent): string {
   return CTL_MARK + JSON.stringify(e) + '\n';

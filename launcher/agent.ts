@@ -4,12 +4,18 @@
  * ranks when stdin ends — which is also what happens when the launcher or its SSH connection dies, so a
  * lost launcher never leaves ranks behind on a remote host.
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AgentRelay } from '../src/dashboard/agent-relay.js';
 import { RANK_REPORTING } from '../src/dashboard/job-dashboard.js';
+import { readParts } from '../src/trace/recorder.js';
 import { type AgentHello, encodeEvent } from './agent-protocol.js';
 import type { CliOptions } from './cli-options.js';
 import { UsageError } from './errors.js';
+import { openFlightDir } from './flight-dumps.js';
 import { freePort } from './local-spawner.js';
 import { NodeRun } from './node-runner.js';
 import { onStopSignal, signalExitStatus } from './stop-signals.js';
@@ -51,6 +57,9 @@ export async function runAgent(o: CliOptions): Promise<number> {
   const masterPort = o.masterPort === 0 ? await freePort('0.0.0.0') : o.masterPort;
   const dash = hello.dashboard;
   const relay = dash && new AgentRelay(dash, (e) => process.stderr.write(encodeEvent(e)));
+  const flight = openFlightDir(hello.flightDir);
+  const traceDir = hello.trace ? mkdtempSync(join(tmpdir(), 'tsrun-trace-')) : undefined;
+  const env = { ...hello.env, TSRUN_FLIGHT_DIR: flight.dir, ...(traceDir && { TSRUN_TRACE_DIR: traceDir }) };
   const run = new NodeRun(
     {
       script: o.script,
@@ -63,7 +72,7 @@ export async function runAgent(o: CliOptions): Promise<number> {
       masterPort,
       jobSecret: hello.jobSecret,
       restartCount: hello.restartCount,
-      extraEnv: dash ? { ...hello.env, ...RANK_REPORTING.rankEnv } : hello.env,
+      extraEnv: dash ? { ...env, ...RANK_REPORTING.rankEnv } : env,
       ...(dash && { preload: RANK_REPORTING.preload, ipc: true }),
       tagOutput: o.tagOutput,
       logDir: o.logDir,
@@ -85,6 +94,12 @@ export async function runAgent(o: CliOptions): Promise<number> {
   });
   void stdinClosed.then(() => run.stop('the launcher closed the connection'));
   const result = await run.done;
+  const dumps = flight.collect();
+  if (dumps.length > 0) process.stderr.write(encodeEvent({ ev: 'flight', dumps }));
+  if (traceDir) {
+    process.stderr.write(encodeEvent({ ev: 'trace', parts: readParts(traceDir) }));
+    rmSync(traceDir, { recursive: true, force: true });
+  }
   relay?.finish();
   dispose();
   process.stdin.destroy();

@@ -3,8 +3,9 @@
  * README's flag list say the same thing. Parsing stops at the script name, so the script's own flags are
  * passed to it untouched.
  */
-import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import yargs from 'yargs';
+import { autoProcsPerNode } from './cpu-count.js';
 import { UsageError } from './errors.js';
 
 export interface CliOptions {
@@ -15,6 +16,8 @@ export interface CliOptions {
   nodeRank: number;
   masterAddr?: string;
   masterPort?: number;
+  /** Per-node mode: the job's run id (torchrun's --rdzv-id), folded into the derived secret. */
+  rdzvId?: string;
   standalone: boolean;
   hostfile?: string;
   hosts?: string;
@@ -34,6 +37,10 @@ export interface CliOptions {
   dashboardPort?: number;
   /** Address the dashboard binds (default 127.0.0.1; anything else requires the token). */
   dashboardHost?: string;
+  /** Directory where each rank writes its flight record (last collective calls) when its group fails. */
+  dumpOnFailure?: string;
+  /** Write the job's timeline (Chrome Trace Event JSON) to this file. */
+  trace?: string;
   /** Internal: this process is the per-host agent started by the SSH launcher. */
   agent: boolean;
   rankOffset?: number;
@@ -48,7 +55,7 @@ MASTER_ADDR, MASTER_PORT and TSRUN_JOB_SECRET.
 
 Examples:
   tsrun --standalone --nproc-per-node 4 train.ts --epochs 3
-  tsrun --nnodes 3 --node-rank 0 --master-addr 10.0.0.1 --master-port 29500 --nproc-per-node 2 train.ts
+  tsrun --nnodes 3 --node-rank 0 --master-addr 10.0.0.1 --master-port 29500 --rdzv-id run7 --nproc-per-node 2 train.ts
   tsrun --hostfile hostfiles/cluster-3node --tag-output train.ts
   tsrun --hosts node1:2,node2:2 -x OMP_NUM_THREADS=1 train.ts
   tsrun --pool --nproc-per-node 3 --dashboard-port 8265 driver.ts     # live dashboard, URL printed at start
@@ -122,7 +129,8 @@ export function buildParser(argv: string[]) {
         alias: 'nproc_per_node',
         type: 'string',
         default: '1',
-        describe: 'ranks on this node (per host with --nnodes); "auto" = number of cores',
+        describe:
+          'ranks on this node (per host with --nnodes); "auto" = the CPUs this process may use (affinity mask, cgroup quota, SLURM_CPUS_ON_NODE)',
       },
       nnodes: { type: 'string', default: '1', describe: 'number of nodes (per-node mode, as torchrun)' },
       'node-rank': {
@@ -141,6 +149,12 @@ export function buildParser(argv: string[]) {
         alias: 'master_port',
         type: 'string',
         describe: 'rendezvous port on the master (default: a free port on one node, 29500 with --nnodes > 1)',
+      },
+      'rdzv-id': {
+        alias: 'rdzv_id',
+        type: 'string',
+        describe:
+          "per-node mode: the job's run id, the same on every node and different for every job (torchrun's --rdzv-id; default TSRUN_RDZV_ID); keeps two jobs on the same master address apart",
       },
       standalone: { type: 'boolean', default: false, describe: 'single node on 127.0.0.1 with a free port' },
       hostfile: { type: 'string', describe: 'Open MPI hostfile (host slots=N); start every rank over SSH' },
@@ -205,6 +219,17 @@ export function buildParser(argv: string[]) {
         default: '5000',
         describe: 'when stopping a job: SIGTERM, then SIGKILL after this many ms',
       },
+      'dump-on-failure': {
+        alias: 'dump_on_failure',
+        type: 'string',
+        describe:
+          "when a rank's process group fails, each rank that can still run writes its last 32 collective calls to DIR/rank-<r>.json (default: TSRUN_FLIGHT_DIR; on every host with --hostfile)",
+      },
+      trace: {
+        type: 'string',
+        describe:
+          'write a timeline of the job to FILE.json (Chrome Trace Event JSON: Perfetto, chrome://tracing): a track per rank or worker, a slice per collective and pool task',
+      },
       agent: { type: 'boolean', default: false, hidden: true },
       'rank-offset': { type: 'string', hidden: true },
       'world-size': { type: 'string', hidden: true },
@@ -236,8 +261,7 @@ export function parseCli(argv: string[]): CliOptions | undefined {
     throw new UsageError('missing script: tsrun [options] script.ts [script args...] (see tsrun --help)');
 
   const nprocText = String(a.nprocPerNode);
-  const nprocPerNode =
-    nprocText === 'auto' ? availableParallelism() : intFlag('nproc-per-node', nprocText, 1)!;
+  const nprocPerNode = nprocText === 'auto' ? autoProcsPerNode() : intFlag('nproc-per-node', nprocText, 1)!;
   const nnodes = intFlag('nnodes', a.nnodes, 1)!;
   const nodeRank = intFlag('node-rank', a.nodeRank, 0)!;
   if (nodeRank >= nnodes) {
@@ -263,6 +287,7 @@ export function parseCli(argv: string[]): CliOptions | undefined {
     nodeRank,
     masterAddr: a.masterAddr as string | undefined,
     masterPort,
+    rdzvId: (a.rdzvId as string | undefined) || process.env.TSRUN_RDZV_ID || undefined,
     standalone: Boolean(a.standalone),
     hostfile: a.hostfile as string | undefined,
     hosts: a.hosts as string | undefined,
@@ -277,6 +302,8 @@ export function parseCli(argv: string[]): CliOptions | undefined {
     pool: Boolean(a.pool),
     dashboardPort,
     dashboardHost: a.dashboardHost as string | undefined,
+    dumpOnFailure: a.dumpOnFailure === undefined ? undefined : resolve(String(a.dumpOnFailure)),
+    trace: a.trace === undefined ? undefined : resolve(String(a.trace)),
     agent: Boolean(a.agent),
     rankOffset: intFlag('rank-offset', a.rankOffset, 0),
     worldSize: intFlag('world-size', a.worldSize, 1),

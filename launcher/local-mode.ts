@@ -3,13 +3,15 @@
  * modes: this process starts the ranks of its own node and supervises them, restarting the node's ranks
  * after a failure up to --max-restarts times.
  */
-import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { DashboardPortError } from '../src/dashboard/errors.js';
 import { type JobDashboard, openJobDashboard } from '../src/dashboard/job-dashboard.js';
+import { jobSecret } from '../src/engines/job-identity.js';
 import type { CliOptions } from './cli-options.js';
 import { PortBusyError, UsageError } from './errors.js';
+import { openFlightDir } from './flight-dumps.js';
+import { JobTrace } from './job-trace.js';
 import { freePort, newJobSecret } from './local-spawner.js';
 import { NodeRun } from './node-runner.js';
 import { exitStatusFor, formatRootCause } from './root-cause.js';
@@ -35,17 +37,24 @@ export function assertPortFree(addr: string, port: number): Promise<void> {
 /**
  * Every node of a per-node job needs the same secret. TSRUN_JOB_SECRET set on every node is the secure
  * way; without it, the paper's torchrun-style commands must still work, so all nodes derive the same
- * secret from the master address and port — which authenticates nothing, hence the warning.
+ * secret — which authenticates nothing, hence the warning. The derivation takes in the job's shape and
+ * --rdzv-id, so a second job reusing the master address with another run id (or shape) holds other keys
+ * and cannot join the first one's rendezvous; with a secret, --rdzv-id is folded in as well.
  */
 export function jobSecretFor(o: CliOptions, masterAddr: string, masterPort: number): string {
-  const given = process.env.TSRUN_JOB_SECRET;
-  if (given) return given;
-  if (o.nnodes === 1) return newJobSecret();
-  process.stderr.write(
-    'tsrun: warning: TSRUN_JOB_SECRET is not set; all nodes use a secret derived from --master-addr and ' +
-      '--master-port. Export the same TSRUN_JOB_SECRET (64 hex chars) on every node to authenticate the job.\n',
-  );
-  return createHash('sha256').update(`tsrun-unauthenticated:${masterAddr}:${masterPort}`).digest('hex');
+  const given = process.env.TSRUN_JOB_SECRET || undefined;
+  if (o.nnodes === 1) return given ?? newJobSecret();
+  if (!given) {
+    process.stderr.write(
+      'tsrun: warning: TSRUN_JOB_SECRET is not set; all nodes use a secret derived from --master-addr, ' +
+        `--master-port${o.rdzvId ? ', --rdzv-id' : ''} and the job's shape. Export the same TSRUN_JOB_SECRET ` +
+        '(64 hex chars) on every node to authenticate the job' +
+        (o.rdzvId ? '.\n' : ', or give every job its own --rdzv-id to keep jobs apart.\n'),
+    );
+  }
+  const shape = given ? '' : `nodes=${o.nnodes}x${o.nprocPerNode}`;
+  const identity = [shape, o.rdzvId ? `rdzv:${o.rdzvId}` : ''].filter(Boolean).join('|');
+  return jobSecret(given, identity || undefined, masterAddr, masterPort);
 }
 
 /** The dashboard of this node's ranks; a port that cannot be bound is a usage error (exit 2). */
@@ -66,6 +75,13 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
   const jobSecret = jobSecretFor(o, masterAddr, masterPort);
   const dashboard = o.dashboardPort === undefined ? undefined : await openDashboard(o, jobSecret);
 
+  const trace = o.trace ? new JobTrace(o.trace) : undefined;
+  const traceEnv: Record<string, string> = trace ? { TSRUN_TRACE_DIR: trace.dir } : {};
+  const writeTrace = (outcome: string) => {
+    if (!trace) return;
+    const n = trace.write({ outcome, command: [o.script, ...o.scriptArgs].join(' ') });
+    process.stderr.write(`tsrun: timeline of ${n} process(es) written to ${o.trace}\n`);
+  };
   let current: NodeRun | undefined;
   let stopSignal: NodeJS.Signals | undefined;
   const dispose = onStopSignal((signal, repeated) => {
@@ -75,6 +91,7 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
   try {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0 && pickPort) masterPort = await freePort(masterAddr);
+      const flight = openFlightDir(o.dumpOnFailure ?? process.env.TSRUN_FLIGHT_DIR);
       current = new NodeRun({
         script: o.script,
         scriptArgs: o.scriptArgs,
@@ -86,7 +103,7 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
         masterPort,
         jobSecret,
         restartCount: attempt,
-        extraEnv: { ...o.env, ...dashboard?.rankEnv },
+        extraEnv: { ...o.env, ...dashboard?.rankEnv, TSRUN_FLIGHT_DIR: flight.dir, ...traceEnv },
         tagOutput: o.tagOutput,
         logDir: o.logDir,
         killGraceMs: o.killGraceMs,
@@ -98,7 +115,10 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
       );
       if (stopSignal) void current.stop(`tsrun received ${stopSignal}`);
       const result = await current.done;
+      const dumps = flight.collect();
       if (stopSignal) {
+        trace?.instant(`stopped by ${stopSignal}`, {});
+        writeTrace('stopped');
         process.stderr.write(`tsrun: job stopped by ${stopSignal}; all ranks are gone\n`);
         await dashboard?.server.close();
         return signalExitStatus(stopSignal);
@@ -106,18 +126,27 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
       // A finished job closes its dashboard so tsrun exits at once (an open server would hold it for the
       // 2-second drain window: +2 s per job). A failed one keeps its final state up for that window.
       if (!result.failure) {
+        writeTrace('succeeded');
         await dashboard?.server.close();
         return 0;
       }
       const failure = { host: hostname(), ...result.failure };
+      trace?.instant(`rank ${failure.rank} failed`, {
+        rank: failure.rank,
+        host: failure.host,
+        status: failure.signal ?? `exit code ${failure.code}`,
+      });
       if (attempt < o.maxRestarts) {
         process.stderr.write(
           `tsrun: rank ${failure.rank} failed (${failure.signal ?? `exit code ${failure.code}`}); ` +
             `restarting the job (restart ${attempt + 1} of ${o.maxRestarts})\n`,
         );
+        trace?.instant(`restart ${attempt + 1}`, { of: o.maxRestarts });
         continue;
       }
-      process.stderr.write(formatRootCause(failure, attempt + 1));
+      process.stderr.write(
+        formatRootCause(failure, attempt + 1, dumps, o.nnodes === 1 ? o.nprocPerNode : undefined),
+      );
       return exitStatusFor(failure);
     }
   } finally {

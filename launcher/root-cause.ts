@@ -1,5 +1,7 @@
 /** The one block tsrun prints when a job fails, and the exit status it derives from the failure. */
 import { constants } from 'node:os';
+import type { FlightDump } from '../src/flight-record.js';
+import { formatFlightDumps } from './flight-dumps.js';
 
 export interface Failure {
   host: string;
@@ -14,7 +16,12 @@ export function describeExit(f: Pick<Failure, 'code' | 'signal'>): string {
   return `exit code ${f.code}`;
 }
 
-export function formatRootCause(f: Failure, attempts: number): string {
+export function formatRootCause(
+  f: Failure,
+  attempts: number,
+  flight: FlightDump[] = [],
+  worldSize?: number,
+): string {
   const lines = [
     'tsrun: job failed' + (attempts > 1 ? ` (after ${attempts} attempts)` : ''),
     '  root cause:',
@@ -27,6 +34,7 @@ export function formatRootCause(f: Failure, attempts: number): string {
     lines.push(`    last ${f.stderrTail.length} line(s) of stderr:`);
     for (const l of f.stderrTail) lines.push(`      | ${l}`);
   }
+  lines.push(...formatFlightDumps(flight, worldSize));
   return lines.join('\n') + '\n';
 }
 

@@ -10,12 +10,14 @@ import { DashboardPortError } from '../src/dashboard/errors.js';
 import { HostsMonitor } from '../src/dashboard/hosts-monitor.js';
 import { serveDashboard } from '../src/dashboard/job-dashboard.js';
 import type { Dashboard } from '../src/dashboard/server.js';
+import type { FlightDump } from '../src/flight-record.js';
 import { packageRootPath } from '../src/process/package-files.js';
 import type { AgentEvent } from './agent-protocol.js';
 import type { CliOptions } from './cli-options.js';
 import { SshLaunchError, UsageError } from './errors.js';
 import { HostAgent } from './host-agent.js';
 import { type HostSlots, isLocalHost, parseHostList, readHostfile } from './hostfile.js';
+import { JobTrace } from './job-trace.js';
 import { exitStatusFor, type Failure, formatRootCause } from './root-cause.js';
 import { onStopSignal, signalExitStatus } from './stop-signals.js';
 
@@ -23,6 +25,7 @@ const START_TIMEOUT_MS = 60_000;
 
 interface Attempt {
   agents: HostAgent[];
+  flight: FlightDump[];
   failure?: Failure;
   launchError?: UsageError;
 }
@@ -61,6 +64,12 @@ export async function runSshMode(o: CliOptions): Promise<number> {
   // Agents get a longer grace than ranks so they can finish TERM → KILL before ssh is killed.
   const agentKillAfterMs = o.killGraceMs + 5000;
 
+  const trace = o.trace ? new JobTrace(o.trace) : undefined;
+  const writeTrace = (outcome: string) => {
+    if (!trace) return;
+    const n = trace.write({ outcome, hosts: plan.map((h) => h.host) });
+    process.stderr.write(`tsrun: timeline of ${n} process(es) written to ${o.trace}\n`);
+  };
   let current: Attempt | undefined;
   let stopSignal: NodeJS.Signals | undefined;
   const stopAll = () => {
@@ -72,10 +81,18 @@ export async function runSshMode(o: CliOptions): Promise<number> {
   });
 
   const runAttempt = async (restartCount: number): Promise<Attempt> => {
-    const attempt: Attempt = { agents: [] };
+    const attempt: Attempt = { agents: [], flight: [] };
     current = attempt;
     const onEvent = (i: number) => (e: AgentEvent) => {
       const host = plan[i].host;
+      if (e.ev === 'flight') {
+        attempt.flight.push(...e.dumps);
+        return;
+      }
+      if (e.ev === 'trace') {
+        trace?.addRemote(e.parts);
+        return;
+      }
       if (e.ev === 'dash') monitor?.dash(i, e);
       else if (e.ev === 'started') monitor?.started(i, plan[i].rankOffset, e.pids);
       else monitor?.exited(e);
@@ -122,6 +139,8 @@ export async function runSshMode(o: CliOptions): Promise<number> {
             jobSecret,
             env: o.env,
             restartCount,
+            flightDir: o.dumpOnFailure ?? process.env.TSRUN_FLIGHT_DIR,
+            trace: trace !== undefined,
             ...(monitor && { dashboard: { pool: o.pool, host: h.host } }),
           },
         },
@@ -170,6 +189,7 @@ export async function runSshMode(o: CliOptions): Promise<number> {
     for (let restart = 0; ; restart++) {
       const attempt = await runAttempt(restart);
       if (stopSignal) {
+        writeTrace('stopped');
         process.stderr.write(`tsrun: job stopped by ${stopSignal}; ranks on every host are gone\n`);
         await dashboard?.server.close();
         return signalExitStatus(stopSignal);
@@ -177,17 +197,27 @@ export async function runSshMode(o: CliOptions): Promise<number> {
       if (attempt.launchError) throw attempt.launchError;
       // As in local mode: success closes the dashboard (tsrun exits at once), a failure keeps it 2 s.
       if (!attempt.failure) {
+        writeTrace('succeeded');
         await dashboard?.server.close();
         return 0;
       }
+      const f = attempt.failure;
+      trace?.instant(`rank ${f.rank} failed`, {
+        rank: f.rank,
+        host: f.host,
+        status: f.signal ?? `exit code ${f.code}`,
+      });
       if (restart < o.maxRestarts) {
         process.stderr.write(
           `tsrun: rank ${attempt.failure.rank} on ${attempt.failure.host} failed; ` +
             `restarting the job (restart ${restart + 1} of ${o.maxRestarts})\n`,
         );
+        trace?.instant(`restart ${restart + 1}`, { of: o.maxRestarts });
         continue;
       }
-      process.stderr.write(formatRootCause(attempt.failure, restart + 1));
+      writeTrace('failed');
+      const dumps = attempt.flight.sort((a, b) => a.rank - b.rank);
+      process.stderr.write(formatRootCause(attempt.failure, restart + 1, dumps, worldSize));
       return exitStatusFor(attempt.failure);
     }
   } finally {

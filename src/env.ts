@@ -1,4 +1,13 @@
-import { createHash } from 'node:crypto';
+import {
+  hashedPort,
+  jobSecret,
+  mpiJobIdentity,
+  slurmDerivedPort,
+  slurmIds,
+  slurmJobIdentity,
+} from './engines/job-identity.js';
+import { readIndexedJob } from './engines/kubernetes.js';
+import { firstNode } from './engines/slurm-nodelist.js';
 import { EnvironmentError } from './errors.js';
 
 /** Who this process is in the job, read from the environment of whichever launcher started it. */
@@ -10,10 +19,17 @@ export interface RankEnvironment {
   masterAddr: string;
   masterPort: number;
   secret: string;
-  /** False when no TSRUN_JOB_SECRET was given and one was derived from the master address (no security). */
+  /** False when no TSRUN_JOB_SECRET was given and one was derived from the job's id or master (no security). */
   authenticated: boolean;
-  /** Which launcher's variables were read: 'tsrun' (torchrun's names), 'openmpi', 'mpich' or 'slurm'. */
-  source: 'tsrun' | 'openmpi' | 'mpich' | 'slurm';
+  /** Which launcher's variables were read: 'tsrun' (torchrun's names), 'openmpi', 'mpich', 'slurm', 'kubernetes'. */
+  source: 'tsrun' | 'openmpi' | 'mpich' | 'slurm' | 'kubernetes';
+  /**
+   * Set when masterAddr is a host name taken from the engine (Slurm's node list) rather than MASTER_ADDR:
+   * where it came from, for the error if it does not resolve. init() resolves it to an address.
+   */
+  masterAddrFrom?: string;
+  /** What tells this job from another one on the same hosts (Slurm job/step id, mpirun's job id, TSRUN_RDZV_ID). */
+  jobIdentity?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -41,11 +57,36 @@ function slurmLocalSize(env: Env): number | undefined {
   return tasks !== undefined && nodes !== undefined ? Math.ceil(tasks / nodes) : undefined;
 }
 
+/** The step's node list: SLURM_STEP_NODELIST, else the job's (sbatch's batch step has no step list). */
+function slurmNodelist(env: Env): { name: string; value: string } | undefined {
+  for (const name of ['SLURM_STEP_NODELIST', 'SLURM_JOB_NODELIST', 'SLURM_NODELIST']) {
+    const value = env[name];
+    if (value) return { name, value };
+  }
+  return undefined;
+}
+
+/** The job's identity for the secret and port derivation, or undefined when nothing names the job. */
+function jobIdentityOf(source: RankEnvironment['source'], env: Env): string | undefined {
+  const engine =
+    source === 'slurm'
+      ? slurmJobIdentity(env)
+      : source === 'openmpi' || source === 'mpich'
+        ? mpiJobIdentity(env)
+        : undefined;
+  // tsrun's own launcher already folded --rdzv-id into the TSRUN_JOB_SECRET it hands its ranks.
+  const rdzv =
+    env.TSRUN_RDZV_ID && !(source === 'tsrun' && env.TSRUN_JOB_SECRET) ? `rdzv:${env.TSRUN_RDZV_ID}` : '';
+  const parts = [engine, rdzv].filter(Boolean);
+  return parts.length > 0 ? parts.join('|') : undefined;
+}
+
 /**
- * Reads the rank layout. torchrun's variables win; then Open MPI's, MPICH's (PMI) and Slurm's, so a
- * script runs unchanged under `tsrun`, `torchrun`-style manual env, `mpirun -np N` or `srun`.
- * MASTER_ADDR / MASTER_PORT are needed whenever the world has more than one rank; under mpirun/srun on
- * one host they default to 127.0.0.1:29500.
+ * Reads the rank layout. torchrun's variables win; then a Kubernetes Indexed Job's, Open MPI's, MPICH's
+ * (PMI) and Slurm's, so a script runs unchanged under `tsrun`, `torchrun`-style manual env, a pod of an
+ * Indexed Job, `mpirun -np N` or `srun`. MASTER_ADDR / MASTER_PORT win whenever set. Otherwise under srun
+ * the address is the first host of the step's node list and the port derived from the job and step id;
+ * under mpirun on one host the address is 127.0.0.1 and the port derived from mpirun's job id.
  */
 export function readRankEnvironment(env: Env = process.env): RankEnvironment {
   let source: RankEnvironment['source'] = 'tsrun';
@@ -53,7 +94,13 @@ export function readRankEnvironment(env: Env = process.env): RankEnvironment {
   let size = int(env, 'WORLD_SIZE', 1);
   let localRank = int(env, 'LOCAL_RANK', 0);
   let localSize = int(env, 'LOCAL_WORLD_SIZE', 1);
-  if (rank === undefined && size === undefined) {
+  const indexed = rank === undefined ? readIndexedJob(env) : undefined;
+  if (indexed) {
+    source = 'kubernetes';
+    ({ rank, size } = indexed);
+    localRank = 0;
+    localSize = 1;
+  } else if (rank === undefined && size === undefined) {
     if (env.OMPI_COMM_WORLD_RANK !== undefined) {
       source = 'openmpi';
       rank = int(env, 'OMPI_COMM_WORLD_RANK', 0);
@@ -92,13 +139,26 @@ export function readRankEnvironment(env: Env = process.env): RankEnvironment {
     throw new EnvironmentError(`LOCAL_RANK=${localRank} is out of range for LOCAL_WORLD_SIZE=${localSize}`);
   }
   const allLocal = localSize === size;
-  let masterAddr = env.MASTER_ADDR;
+  let masterAddr = env.MASTER_ADDR || undefined;
+  let masterAddrFrom: string | undefined;
   let masterPort = int(env, 'MASTER_PORT', 1);
   if (masterPort !== undefined && masterPort > 65535) {
     throw new EnvironmentError(`MASTER_PORT=${masterPort} is not a TCP port (1..65535)`);
   }
+  const jobIdentity = jobIdentityOf(source, env);
   if (size > 1) {
+    const list = source === 'slurm' && !masterAddr ? slurmNodelist(env) : undefined;
+    if (list) {
+      masterAddr = firstNode(list.value, list.name);
+      masterAddrFrom = `the first host of ${list.name}=${list.value}`;
+    }
     if (!masterAddr) {
+      if (source === 'kubernetes') {
+        throw new EnvironmentError(
+          `MASTER_ADDR is not set (pod ${rank} of ${size} of an Indexed Job): set it to pod 0's name under the ` +
+            `headless Service, <job>-0.<service> (see docs/kubernetes-indexed-job.yaml)`,
+        );
+      }
       if (source === 'tsrun' || !allLocal) {
         throw new EnvironmentError(
           `MASTER_ADDR is not set (rank ${rank} of ${size}): launch with tsrun, or export MASTER_ADDR and MASTER_PORT ` +
@@ -113,16 +173,19 @@ export function readRankEnvironment(env: Env = process.env): RankEnvironment {
           `MASTER_PORT is not set (rank ${rank} of ${size}): export it on every rank`,
         );
       }
-      masterPort = 29500;
+      const { jobId, stepId } = slurmIds(env);
+      masterPort =
+        source === 'slurm' && jobId
+          ? slurmDerivedPort(jobId, stepId)
+          : (source === 'openmpi' || source === 'mpich') && jobIdentity
+            ? hashedPort(jobIdentity)
+            : 29500;
     }
   }
   masterAddr ??= '127.0.0.1';
   masterPort ??= 0;
-  const given = env.TSRUN_JOB_SECRET;
-  const secret =
-    given && given.length > 0
-      ? given
-      : createHash('sha256').update(`tsrun-unauthenticated:${masterAddr}:${masterPort}`).digest('hex');
+  const given = env.TSRUN_JOB_SECRET || undefined;
+  const secret = jobSecret(given, jobIdentity, masterAddr, masterPort);
   return {
     rank,
     size,
@@ -133,5 +196,7 @@ export function readRankEnvironment(env: Env = process.env): RankEnvironment {
     secret,
     authenticated: Boolean(given),
     source,
+    ...(masterAddrFrom && { masterAddrFrom }),
+    ...(jobIdentity && { jobIdentity }),
   };
 }

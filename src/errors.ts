@@ -1,3 +1,5 @@
+import type { FlightRecord } from './flight-record.js';
+
 /**
  * Error classes users catch. Messages say what happened and what to do; wording lives here so it stays
  * consistent and greppable (as piscina's errors.ts).
@@ -9,6 +11,8 @@ export class TsrunError extends Error {
 /** A peer of the group died or its connection closed. */
 export class PeerLostError extends TsrunError {
   override name = 'PeerLostError';
+  /** This rank's last collective calls when the failure happened, oldest first (its flight recorder). */
+  declare recent?: readonly FlightRecord[];
   constructor(
     readonly lostRank: number,
     detail = '',
@@ -22,6 +26,8 @@ export class PeerLostError extends TsrunError {
 /** A collective did not complete within its timeout. */
 export class CollectiveTimeoutError extends TsrunError {
   override name = 'CollectiveTimeoutError';
+  /** This rank's last collective calls when the failure happened, oldest first (its flight recorder). */
+  declare recent?: readonly FlightRecord[];
   constructor(
     readonly call: string,
     readonly timeoutMs: number,
@@ -43,6 +49,8 @@ export class CollectiveTimeoutError extends TsrunError {
 /** The ranks of a group called different collectives (or the same one with incompatible arguments). */
 export class CollectiveMismatchError extends TsrunError {
   override name = 'CollectiveMismatchError';
+  /** This rank's last collective calls when the failure happened, oldest first (its flight recorder). */
+  declare recent?: readonly FlightRecord[];
   constructor(
     readonly calls: { rank: number; call: string }[],
     detail = '',

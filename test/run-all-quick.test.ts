@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import t from 'tap';
+import { tsxCommand } from '../launcher/local-spawner.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NEEDED = [
@@ -34,7 +35,7 @@ t.test(
     const run = await new Promise<{ code: number; stderr: string }>((done) =>
       execFile(
         process.execPath,
-        ['--import', import.meta.resolve('tsx'), join(ROOT, 'experiments/run-all.ts'), ...args],
+        tsxCommand(join(ROOT, 'experiments/run-all.ts'), args),
         { cwd: ROOT, timeout: 270_000, maxBuffer: 64 * 1024 * 1024 },
         (err, _out, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
       ),

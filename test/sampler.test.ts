@@ -61,3 +61,26 @@ t.test('bad arguments are rejected with the value named', async (t) => {
   t.throws(() => new DistributedSampler(10, { rank: 2, size: 2 }), /rank 2 is outside 0..1/);
   t.throws(() => new DistributedSampler(-1, { rank: 0, size: 1 }), /non-negative/);
 });
+
+t.test('batchShare: the ranks of a step together hold exactly the one-process batch', async (t) => {
+  for (const size of [1, 2, 3]) {
+    const samplers = Array.from(
+      { length: size },
+      (_, rank) => new DistributedSampler(37, { rank, size, seed: 4 }),
+    );
+    const one = new DistributedSampler(37, { rank: 0, size: 1, seed: 4 });
+    t.equal(samplers[0].batchesPerEpoch(16), 3);
+    for (let step = 0; step < 3; step++) {
+      const whole = Array.from(one.batchShare(2, 16, step)).sort((a, b) => a - b);
+      const parts = samplers.map((s) => Array.from(s.batchShare(2, 16, step)));
+      t.same(
+        parts.flat().sort((a, b) => a - b),
+        whole,
+        `${size} ranks, step ${step}`,
+      );
+      const lens = parts.map((p) => p.length);
+      t.ok(Math.max(...lens) - Math.min(...lens) <= 1, `shares differ by ≤ 1 (${lens})`);
+    }
+  }
+  t.throws(() => new DistributedSampler(5, { rank: 0, size: 1 }).batchShare(0, 0, 0), /batch must be ≥ 1/);
+});

@@ -180,7 +180,12 @@ t.test('decodeHeader rejects one case per rule', (t) => {
     ],
     ['kind 0', patched((b) => (b[3] = 0)), MalformedFrameError, /kind is 0 \(must be 1..9\)/],
     ['kind 10', patched((b) => (b[3] = 10)), MalformedFrameError, /kind is 10/],
-    ['collective op', patched((b) => (b[12] = 16)), MalformedFrameError, /op is 16 for a collective/],
+    [
+      'collective op',
+      patched((b) => (b[12] = 21)),
+      MalformedFrameError,
+      /op is 21 for a collective message \(must be a CollectiveOp, 1..20\)/,
+    ],
     ['dtype', patched((b) => (b[13] = 11)), MalformedFrameError, /dtype is 11 \(must be 0..10\)/],
     ['redop', patched((b) => (b[14] = 9)), MalformedFrameError, /redop is 9 \(must be 0..8\)/],
     ['payloadType', patched((b) => (b[15] = 5)), MalformedFrameError, /payloadType is 5 \(must be 0..4\)/],

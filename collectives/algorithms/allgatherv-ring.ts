@@ -23,13 +23,15 @@ export async function allGatherVRing<T extends TypedArray>(
   comm: Comm,
   x: T,
   counts: readonly number[],
+  /** Where to put the result (length = the sum of counts); a new array when undefined. */
+  into?: T,
 ): Promise<T[]> {
   checkCounts(comm, counts, x.length, ALGORITHM);
   const { rank, size } = comm;
   const ctor = ctorOf(x);
   const offsets = prefixOffsets(counts);
   // Every element is written below (own block copied, the others received), so no zero fill.
-  const out = allocUninitialized<T>(ctor, offsets[size]);
+  const out = into ?? allocUninitialized<T>(ctor, offsets[size]);
   copyInto(out, offsets[rank], x);
   if (size > 1) {
     const right = (rank + 1) % size;

@@ -8,7 +8,7 @@
 import type { Comm } from '../comm.js';
 import { assertOpSupported, finishAvg } from '../reduce-kernels.js';
 import type { ReduceOp, TypedArray } from '../types.js';
-import { reduceScatterPass, ringLayout, segmentEnd, segmentStart } from './ring-segments.js';
+import { reduceScatterPass, ringLayout, segmentEnd, segmentLender, segmentStart } from './ring-segments.js';
 import { bytesOf, copyInto, ctorOf, mod, recvIntoView, sliceView, viewAs } from './typed-views.js';
 import { runWindowed } from './windowed.js';
 
@@ -39,16 +39,17 @@ export async function allReduceRing<T extends TypedArray>(
   const right = (rank + 1) % size;
   const left = mod(rank - 1, size);
   const stepsPerPass = 2 * (size - 1);
+  const lender = comm.sendsCompleteOnReturn ? segmentLender(comm, layout, x.BYTES_PER_ELEMENT) : undefined;
 
   await runWindowed(layout.passes, options.pipelineDepth ?? DEFAULT_RING_PIPELINE_DEPTH, async (pass) => {
     const base = pass * stepsPerPass;
     // x's segment of block rank-1 goes out uncopied: we overwrite it only after the completed block rank-1
     // arrives below, and its reduction chain passed through rank+1 after rank+1 received our segment.
-    const mine = await reduceScatterPass(comm, x, op, layout, pass, base, false, ALGORITHM);
+    const mine = await reduceScatterPass(comm, x, op, layout, pass, base, false, ALGORITHM, lender);
     // 'avg' divides here, once, on the segment's owner: the completed segments are forwarded from x, so
     // dividing x at the end would alter bytes still on their way to the next rank.
     if (op === 'avg') finishAvg(mine, size);
-    copyInto(x, segmentStart(layout, pass, rank), mine);
+    if (mine.buffer !== x.buffer) copyInto(x, segmentStart(layout, pass, rank), mine);
     // The completed segments travel in buffers we own and never write; x only receives copies of them, so
     // the caller may reuse x as soon as we return. When the Comm delivers before the call returns, they
     // land straight in x and are forwarded from there (x is not written at a segment once it arrived).

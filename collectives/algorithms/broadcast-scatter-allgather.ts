@@ -7,7 +7,17 @@
 import type { Comm } from '../comm.js';
 import type { TypedArray } from '../types.js';
 import { checkRoot } from './check-root.js';
-import { blockStart, bytesOf, copyBytes, copyInto, ctorOf, mod, sliceView, viewAs } from './typed-views.js';
+import {
+  blockStart,
+  bytesOf,
+  copyBytes,
+  copyInto,
+  ctorOf,
+  mod,
+  recvIntoView,
+  sliceView,
+  viewAs,
+} from './typed-views.js';
 
 const ALGORITHM = 'broadcast-scatter-allgather';
 
@@ -24,6 +34,7 @@ export async function broadcastScatterAllGather<T extends TypedArray>(
   const relative = mod(rank - root, size);
   const absolute = (rel: number) => mod(rel + root, size);
   const start = (block: number) => blockStart(n, size, block);
+  if (comm.sendsCompleteOnReturn && comm.recvInto) return broadcastIntoX(comm, x, root);
 
   // Scatter (step 0): relative rank v receives blocks [v, v + lowbit(v)) from v - lowbit(v) and passes the
   // upper halves of that range on to v + m for m = lowbit(v)/2 ... 1.
@@ -76,6 +87,62 @@ export async function broadcastScatterAllGather<T extends TypedArray>(
     if (relative !== 0) copyInto(x, start(block), data);
     // Forwarded in the buffer it came in, which we own and never write.
     outgoing = buf;
+  }
+  return x;
+}
+
+/**
+ * The same schedule when the Comm delivers before the call returns and can receive in place: every range
+ * lands straight in x and is forwarded from there, so no rank allocates or copies a block (fresh memory
+ * is what large messages cost most here). The root sends from x uncopied; x is not written while the call
+ * runs, except by the ring handing the root bytes it already holds.
+ */
+async function broadcastIntoX<T extends TypedArray>(comm: Comm, x: T, root: number): Promise<T> {
+  const { rank, size } = comm;
+  const n = x.length;
+  const relative = mod(rank - root, size);
+  const absolute = (rel: number) => mod(rel + root, size);
+  const start = (block: number) => blockStart(n, size, block);
+  let span = 1;
+  if (relative === 0) {
+    while (span < size) span <<= 1;
+  } else {
+    span = relative & -relative;
+    const range = sliceView(x, start(relative), start(Math.min(relative + span, size)));
+    await recvIntoView(comm, absolute(relative - span), 0, range, ALGORITHM);
+  }
+  const sends: Promise<void>[] = [];
+  for (let m = span >> 1; m > 0; m >>= 1) {
+    const child = relative + m;
+    if (child >= size) continue;
+    sends.push(
+      comm.send(absolute(child), 0, bytesOf(sliceView(x, start(child), start(Math.min(child + m, size))))),
+    );
+  }
+  await Promise.all(sends);
+  const right = absolute(relative + 1);
+  const left = absolute(relative - 1);
+  let outgoing = bytesOf(sliceView(x, start(relative), start(relative + 1)));
+  for (let s = 0; s < size - 1; s++) {
+    const block = mod(relative - s - 1, size);
+    const target = sliceView(x, start(block), start(block + 1));
+    const step = s + 1;
+    if (relative === 0) {
+      // The root holds every block: it forwards from x and only consumes what arrives (into a reused buffer).
+      const bytes = target.byteLength;
+      const sink = comm.scratch ? comm.scratch(bytes) : new Uint8Array(bytes);
+      await Promise.all([
+        comm.send(right, step, outgoing),
+        recvIntoView(comm, left, step, new Uint8Array(sink.buffer, sink.byteOffset, bytes), ALGORITHM),
+      ]);
+      outgoing = bytesOf(target);
+      continue;
+    }
+    const [, got] = await Promise.all([
+      comm.send(right, step, outgoing),
+      recvIntoView(comm, left, step, target, ALGORITHM),
+    ]);
+    outgoing = got;
   }
   return x;
 }

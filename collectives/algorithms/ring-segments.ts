@@ -10,6 +10,28 @@ import { reduceTo } from '../reduce-kernels.js';
 import type { ReduceOp, TypedArray } from '../types.js';
 import { blockStart, bytesOf, copyBytes, ctorOf, mod, sliceView, viewAs } from './typed-views.js';
 
+/** Buffers a pass borrows for one incoming segment and gives back once it is reduced. */
+export interface ScratchLender {
+  take(bytes: number): Uint8Array;
+  give(b: Uint8Array): void;
+}
+
+/**
+ * A lender of segment buffers for one call: at most one per pass in flight, drawn from the Comm's scratch
+ * (warm memory reused across calls) when it has one.
+ */
+export function segmentLender(comm: Comm, layout: RingLayout, bytesPerElement: number): ScratchLender {
+  const cap = Math.ceil(Math.ceil(layout.n / layout.size) / layout.passes) * bytesPerElement;
+  const spare: Uint8Array[] = [];
+  return {
+    take: (bytes) => {
+      if (bytes > cap) throw new RangeError(`segment of ${bytes} bytes exceeds the layout's ${cap}`);
+      return spare.pop() ?? (comm.scratch ? comm.scratch(cap) : new Uint8Array(cap));
+    },
+    give: (b) => void spare.push(b),
+  };
+}
+
 export interface RingLayout {
   readonly n: number;
   readonly size: number;
@@ -59,6 +81,11 @@ export async function reduceScatterPass<T extends TypedArray>(
   stepBase: number,
   copyFirstSend: boolean,
   algorithm: string,
+  /**
+   * Reduce into x itself, receiving each incoming partial into a borrowed buffer (given back once reduced):
+   * no fresh memory per segment, and the result is x's segment. For callers that may write x (all-reduce).
+   */
+  inPlace?: ScratchLender,
 ): Promise<T> {
   const { rank, size } = comm;
   const ctor = ctorOf(x);
@@ -73,9 +100,31 @@ export async function reduceScatterPass<T extends TypedArray>(
     const start = segmentStart(layout, pass, block);
     const end = segmentEnd(layout, pass, block);
     const step = stepBase + s;
+    const mine = sliceView(x, start, end);
+    if (inPlace && comm.recvInto) {
+      const bytes = (end - start) * x.BYTES_PER_ELEMENT;
+      const lent = inPlace.take(bytes);
+      await Promise.all([
+        comm.send(right, step, outgoing),
+        comm.recvInto(left, step, lent.subarray(0, bytes)),
+      ]);
+      // Same operands in the same order as below (incoming partial on the left): the same bits.
+      reduceTo(
+        mine,
+        viewAs<T>(ctor, lent.subarray(0, bytes), end - start, { comm, peer: left, step, algorithm }),
+        mine,
+        op,
+      );
+      inPlace.give(lent);
+      // x is written here only at blocks this rank never sent from x; the reduced segment leaves from x
+      // and is overwritten only by the completed block, which arrives after the right neighbour has it.
+      partial = mine;
+      outgoing = bytesOf(mine);
+      continue;
+    }
     const [, buf] = await Promise.all([comm.send(right, step, outgoing), comm.recv(left, step)]);
     partial = viewAs<T>(ctor, buf, end - start, { comm, peer: left, step, algorithm });
-    reduceTo(partial, partial, sliceView(x, start, end), op);
+    reduceTo(partial, partial, mine, op);
     // The partial is sent next step and never written again.
     outgoing = bytesOf(partial);
   }

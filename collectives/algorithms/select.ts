@@ -7,6 +7,11 @@ import type { Comm } from '../comm.js';
 import type { ReduceOp, TypedArray } from '../types.js';
 import { allGatherVBruck } from './allgatherv-bruck.js';
 import { allGatherVRing } from './allgatherv-ring.js';
+import {
+  allReduceLocRecursiveDoubling,
+  type LocOp,
+  type LocResult,
+} from './allreduce-loc-recursive-doubling.js';
 import { allReduceRecursiveDoubling } from './allreduce-recursive-doubling.js';
 import { allReduceRing } from './allreduce-ring.js';
 import { allToAllVPairwise } from './alltoallv-pairwise.js';
@@ -17,6 +22,7 @@ import { gatherVDirect } from './gatherv-direct.js';
 import { reduceBinomial } from './reduce-binomial.js';
 import { reduceScatterGather } from './reduce-scatter-gather.js';
 import { reduceScatterRing } from './reduce-scatter-ring.js';
+import { scanRecursiveDoubling } from './scan-recursive-doubling.js';
 import { scatterVDirect } from './scatterv-direct.js';
 import type { TypedArrayConstructor } from './typed-views.js';
 
@@ -26,8 +32,11 @@ export const ALLREDUCE_RECURSIVE_DOUBLING_MAX_BYTES = 64 * 1024;
 export const BROADCAST_BINOMIAL_MAX_BYTES = 256 * 1024;
 /** All-gathers whose total (all ranks) is up to this many bytes use Bruck; larger ones the ring. */
 export const ALLGATHER_BRUCK_MAX_BYTES = 80 * 1024;
-/** Largest single ring message (one segment of one block). */
-export const RING_SEGMENT_BYTES = 1 << 20;
+/**
+ * Largest single ring message (one segment of one block). 4 MiB matches a shared-memory slot; against 1 MiB
+ * it halved the 64 MiB all-reduce on one host (fewer steps, each a wake-up of both ranks).
+ */
+export const RING_SEGMENT_BYTES = 4 << 20;
 /** Reduces up to this many bytes use the binomial tree; larger ones reduce-scatter + gather (Rabenseifner). */
 export const REDUCE_BINOMIAL_MAX_BYTES = 64 * 1024;
 /** Ring segment passes in flight at once. */
@@ -60,36 +69,56 @@ const ringOptions = () => ({ segmentBytes: RING_SEGMENT_BYTES, pipelineDepth: RI
 
 /** In place; returns x. */
 export function allReduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T> {
-  return allReduceAlgorithm(x.byteLength, comm.size, x.length) === 'ring'
-    ? allReduceRing(comm, x, op, ringOptions())
-    : allReduceRecursiveDoubling(comm, x, op);
+  const a = allReduceAlgorithm(x.byteLength, comm.size, x.length);
+  comm.note?.(`allreduce-${a}`);
+  return a === 'ring' ? allReduceRing(comm, x, op, ringOptions()) : allReduceRecursiveDoubling(comm, x, op);
 }
 
 /** In place on every rank; returns x. */
 export function broadcast<T extends TypedArray>(comm: Comm, x: T, root: number): Promise<T> {
-  return broadcastAlgorithm(x.byteLength, comm.size) === 'binomial'
-    ? broadcastBinomial(comm, x, root)
-    : broadcastScatterAllGather(comm, x, root);
+  const a = broadcastAlgorithm(x.byteLength, comm.size);
+  comm.note?.(`broadcast-${a}`);
+  return a === 'binomial' ? broadcastBinomial(comm, x, root) : broadcastScatterAllGather(comm, x, root);
 }
 
-/** counts[r] = element count of rank r's contribution (the same array on every rank). */
-export function allGatherV<T extends TypedArray>(comm: Comm, x: T, counts: readonly number[]): Promise<T[]> {
+/**
+ * counts[r] = element count of rank r's contribution (the same array on every rank). With `out` (length =
+ * the sum of counts, x's dtype) the result is views into it: reused output memory is far cheaper to
+ * write than fresh memory.
+ */
+export async function allGatherV<T extends TypedArray>(
+  comm: Comm,
+  x: T,
+  counts: readonly number[],
+  out?: T,
+): Promise<T[]> {
   let total = 0;
   for (const c of counts) total += c;
-  return allGatherAlgorithm(total * x.BYTES_PER_ELEMENT) === 'bruck'
-    ? allGatherVBruck(comm, x, counts)
-    : allGatherVRing(comm, x, counts);
+  const a = allGatherAlgorithm(total * x.BYTES_PER_ELEMENT);
+  comm.note?.(`allgatherv-${a}`);
+  if (a === 'ring') return allGatherVRing(comm, x, counts, out);
+  const parts = await allGatherVBruck(comm, x, counts);
+  if (!out) return parts;
+  let at = 0;
+  return parts.map((p) => {
+    out.set(p as never, at);
+    at += p.length;
+    return out.subarray(at - p.length, at) as T;
+  });
 }
 
 /** The root's x holds the result; other ranks' x is unmodified. Returns x. */
 export function reduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, root: number): Promise<T> {
-  return reduceAlgorithm(x.byteLength, comm.size, x.length) === 'binomial'
+  const a = reduceAlgorithm(x.byteLength, comm.size, x.length);
+  comm.note?.(`reduce-${a}`);
+  return a === 'binomial'
     ? reduceBinomial(comm, x, op, root)
     : reduceScatterGather(comm, x, op, root, ringOptions());
 }
 
 /** This rank's block [floor(n*r/p), floor(n*(r+1)/p)) of the reduction; x is unmodified. */
 export function reduceScatter<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T> {
+  comm.note?.('reduce-scatter-ring');
   return reduceScatterRing(comm, x, op, ringOptions());
 }
 
@@ -100,6 +129,7 @@ export function gatherV<T extends TypedArray>(
   counts: readonly number[],
   root: number,
 ): Promise<T[] | undefined> {
+  comm.note?.('gatherv-direct');
   return gatherVDirect(comm, x, counts, root);
 }
 
@@ -111,6 +141,7 @@ export function scatterV<T extends TypedArray>(
   root: number,
   dtype: TypedArrayConstructor,
 ): Promise<T> {
+  comm.note?.('scatterv-direct');
   return scatterVDirect<T>(comm, parts, counts, root, dtype);
 }
 
@@ -120,9 +151,23 @@ export function allToAllV<T extends TypedArray>(
   parts: readonly T[],
   recvCounts: readonly number[],
 ): Promise<T[]> {
+  comm.note?.('alltoallv-pairwise');
   return allToAllVPairwise(comm, parts, recvCounts);
 }
 
 export function barrier(comm: Comm): Promise<void> {
+  comm.note?.('barrier-dissemination');
   return barrierDissemination(comm);
+}
+
+/** In place: op over ranks 0..rank (inclusive) or 0..rank-1 (exclusive; rank 0 gets the identity). */
+export function scan<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, exclusive: boolean): Promise<T> {
+  comm.note?.('scan-recursive-doubling');
+  return scanRecursiveDoubling(comm, x, op, exclusive);
+}
+
+/** Per element, the extreme value over all ranks and the lowest rank holding it; x is unmodified. */
+export function allReduceLoc<T extends TypedArray>(comm: Comm, x: T, op: LocOp): Promise<LocResult<T>> {
+  comm.note?.('allreduce-loc-recursive-doubling');
+  return allReduceLocRecursiveDoubling(comm, x, op);
 }

@@ -25,6 +25,9 @@ const APT_PACKAGE: Record<string, string> = {
   mpi4py: 'python3-mpi4py',
 };
 
+/** Importing torch or dask on a loaded 2-core machine can take a minute. */
+const PROBE_TIMEOUT_MS = 300_000;
+
 export type PeerCheck = { ok: true } | { ok: false; reason: string };
 
 /**
@@ -46,12 +49,12 @@ export function checkPythonPeer(
     '    except Exception: missing.append(m)',
     'print(json.dumps(missing))',
   ].join('\n');
-  const run = spawnSync(python, ['-c', probe], { encoding: 'utf8', timeout: 120_000 });
-  if (run.status !== 0) {
-    return {
-      ok: false,
-      reason: `${python} failed to start (${run.stderr.trim().split('\n').pop() ?? run.error})`,
-    };
+  const run = spawnSync(python, ['-c', probe], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
+  if (run.error || run.status !== 0) {
+    const why = run.error
+      ? `${run.error.message}${run.signal ? ` after ${PROBE_TIMEOUT_MS / 1000} s` : ''}`
+      : (run.stderr.trim().split('\n').pop() ?? `exit code ${run.status}`);
+    return { ok: false, reason: `${python} could not import ${modules.join(', ')} (${why})` };
   }
   const missing = JSON.parse(run.stdout.trim().split('\n').pop() ?? '[]') as string[];
   if (missing.length > 0) {

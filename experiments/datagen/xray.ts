@@ -33,6 +33,8 @@ export interface XrayGenOptions {
   scale: number;
   size: number;
   seed: number;
+  /** images per split and class instead of the Kaggle counts at `scale` (e.g. a balanced test set) */
+  counts?: Record<Split, { NORMAL: number; PNEUMONIA: number }>;
   concurrency?: number;
   onImage?: () => void;
 }
@@ -77,7 +79,7 @@ async function writeOne(
 
 /** Generates the whole set; returns the number of images written or kept. */
 export async function generateXraySet(opts: XrayGenOptions): Promise<number> {
-  const counts = countsAt(opts.scale);
+  const counts = opts.counts ?? countsAt(opts.scale);
   const jobs: { path: string; seed: number; label: 0 | 1; index: number }[] = [];
   for (const split of Object.keys(counts) as Split[]) {
     (['NORMAL', 'PNEUMONIA'] as const).forEach((cls, label) => {

@@ -13,7 +13,11 @@ export interface PneumoniaFlags extends Omit<TrainOptions, 'onStep' | 'onEpoch'>
 export function parsePneumoniaFlags(script: string, argv?: string[]): PneumoniaFlags {
   const a = experimentCli(script, argv)
     .option('epochs', { type: 'number', default: 10, describe: 'training epochs' })
-    .option('batch', { type: 'number', default: 64, describe: 'images per batch per rank' })
+    .option('batch', {
+      type: 'number',
+      default: 64,
+      describe: 'global batch: images per optimizer step over all ranks (each rank trains on its share)',
+    })
     .option('lr', { type: 'number', default: 0.01, describe: 'Adam learning rate' })
     .option('image-size', {
       type: 'number',
@@ -38,6 +42,12 @@ export function parsePneumoniaFlags(script: string, argv?: string[]): PneumoniaF
       type: 'boolean',
       default: false,
       describe: 'count and skip undecodable images',
+    })
+    .option('eval-crop', {
+      type: 'boolean',
+      default: false,
+      describe:
+        "evaluate on resize S·256/224 + centre crop S (the training geometry) instead of the seed's resize to S",
     })
     .option('check-sync', {
       type: 'boolean',
@@ -71,6 +81,7 @@ export function parsePneumoniaFlags(script: string, argv?: string[]): PneumoniaF
     backend: a.backend,
     skipBadImages: a['skip-bad-images'],
     checkSync: a['check-sync'],
+    evalCrop: a['eval-crop'],
     quiet: a.quiet,
   };
 }

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
             step: s.step,
             steps: s.steps,
             loss: s.loss,
-            imgPerSec: (s.images * ranks) / s.epochSeconds,
+            imgPerSec: s.images / s.epochSeconds,
             etaSec: (sec / done) * (s.steps * flags.epochs - done),
           }),
         );

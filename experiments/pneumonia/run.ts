@@ -35,7 +35,7 @@ export async function runPneumonia(
             step: s.step,
             steps: s.steps,
             loss: s.loss,
-            imgPerSec: (s.images * group.size) / s.epochSeconds,
+            imgPerSec: s.images / s.epochSeconds,
             etaSec: (sec / done) * (totalSteps - done),
           }),
         );

@@ -10,11 +10,17 @@ import { BatchNormState, initParams, paramSpecs } from './model.js';
 
 /**
  * The seed's training loop, written once for any number of ranks (a one-rank group = plain training):
- * rank 0's initial parameters are broadcast; each rank trains on its DistributedSampler share; after
- * each backward pass the flat gradient is averaged with one allReduce(…, 'avg') and every rank applies
- * the same Adam step; batch-norm running statistics stay local (broadcast from rank 0 only before
- * evaluating, as DDP's buffer broadcast would make them). Loss per epoch is the seed's (sum of batch
- * losses / batches), averaged over ranks; accuracies come from all-reduced counts.
+ * rank 0's initial parameters are broadcast; `batch` is the global batch, as in single-process training:
+ * every step each rank trains on its share of the same global batch one process would use
+ * (DistributedSampler.batchShare), and one allReduce sums the count-weighted gradients, the image count
+ * and the loss, so every rank applies the one-process batch's mean-loss gradient in the same Adam step.
+ * Before evaluating, the batch-norm running statistics are averaged over the ranks (each rank's come
+ * from its share only). Accuracies come from all-reduced counts.
+ *
+ * Why a global batch: with a per-rank batch, n ranks took n-times larger and n-times fewer steps than
+ * the one-process run with the same flags, and this network (Adam on a dense layer with 32·S²/4 inputs,
+ * batch-norm running statistics with momentum 0.1) does not generalize the same way after fewer,
+ * larger steps; the README's pneumonia section gives the measurements.
  */
 
 export const CLASSES = ['NORMAL', 'PNEUMONIA'];
@@ -22,7 +28,7 @@ export const CLASSES = ['NORMAL', 'PNEUMONIA'];
 export interface TrainOptions {
   input: string;
   epochs: number;
-  /** per rank */
+  /** global batch: images per optimizer step over all ranks (each rank takes its share) */
   batch: number;
   lr: number;
   imageSize: number;
@@ -30,6 +36,8 @@ export interface TrainOptions {
   /** images per forward/backward pass; the batch's gradient is accumulated over them */
   microBatch: number;
   skipBadImages: boolean;
+  /** evaluate on the training geometry (resize S·256/224, centre crop S) instead of the seed's resize to S */
+  evalCrop?: boolean;
   /** all-gather a parameter checksum after every step and fail if ranks differ */
   checkSync: boolean;
   onStep?: (s: StepInfo) => void;
@@ -41,7 +49,7 @@ export interface StepInfo {
   step: number;
   steps: number;
   loss: number;
-  /** images this rank trained on so far, this epoch */
+  /** images all ranks trained on so far, this epoch */
   images: number;
   epochSeconds: number;
 }
@@ -106,8 +114,9 @@ async function evaluate(
   return { correct: counts[0], total: counts[1], skipped: counts[2] };
 }
 
-async function syncBatchNorm(bn: BatchNormState, group: TrainGroup): Promise<void> {
-  if (group.size > 1) bn.unpack(await group.broadcast(bn.pack(), 0));
+/** Averages the batch-norm running statistics over the ranks (each rank's come from its share only). */
+async function averageBatchNorm(bn: BatchNormState, group: TrainGroup): Promise<void> {
+  if (group.size > 1) bn.unpack(await group.allReduce(bn.pack(), 'avg'));
 }
 
 export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): Promise<TrainResult> {
@@ -127,7 +136,7 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
   });
   const evalLoader = (f: ImageFolder) =>
     new BatchLoader(f, {
-      transform: { size: opts.imageSize, train: false },
+      transform: { size: opts.imageSize, train: false, evalCrop: opts.evalCrop ?? false },
       skipBadImages: opts.skipBadImages,
     });
   const sampler = new DistributedSampler(trainSet.files.length, {
@@ -135,7 +144,9 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
     size: group.size,
     seed: opts.seed,
   });
-  const steps = Math.ceil(sampler.numSamples / opts.batch);
+  const steps = sampler.batchesPerEpoch(opts.batch);
+  // [count-weighted gradient sum, image count, count-weighted loss sum]: one allReduce per step
+  const reduced = new Float32Array(params.length + 2);
   const losses: number[] = [];
   const valAccuracies: number[] = [];
   let trainMs = 0;
@@ -147,16 +158,13 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
 
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     const e0 = performance.now();
-    const order = sampler.indices(epoch);
-    // Rotation per sample from (seed, epoch, sample index): the same augmentation whatever the rank count.
-    const angles = new Float32Array(order.length);
-    for (let i = 0; i < order.length; i++)
-      angles[i] = (seededRandom(opts.seed, epoch, order[i], 0xa9)() * 2 - 1) * 20;
-    const load = (s: number) =>
-      trainLoader.load(
-        order.subarray(s * opts.batch, (s + 1) * opts.batch),
-        angles.subarray(s * opts.batch, (s + 1) * opts.batch),
-      );
+    const order = sampler.order(epoch);
+    const load = (s: number) => {
+      const mine = sampler.batchShare(epoch, opts.batch, s, order);
+      // Rotation per sample from (seed, epoch, sample index): the same augmentation whatever the rank count.
+      const angles = Float32Array.from(mine, (i) => (seededRandom(opts.seed, epoch, i, 0xa9)() * 2 - 1) * 20);
+      return trainLoader.load(mine, angles);
+    };
     let lossSum = 0;
     let images = 0;
     let pending = load(0);
@@ -164,8 +172,20 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
       const batch = await pending;
       if (s + 1 < steps) pending = load(s + 1);
       skipped += batch.skipped.length;
-      const loss = gc.compute(batch.images, batch.labels, batch.count, bn);
-      await group.allReduce(gc.grads, 'avg');
+      let loss = gc.compute(batch.images, batch.labels, batch.count, bn);
+      let count = batch.count;
+      if (group.size > 1) {
+        const g = gc.grads;
+        const n = batch.count;
+        for (let i = 0; i < g.length; i++) reduced[i] = g[i] * n;
+        reduced[g.length] = n;
+        reduced[g.length + 1] = loss * n;
+        await group.allReduce(reduced, 'sum');
+        count = reduced[g.length];
+        const inv = count > 0 ? 1 / count : 0;
+        for (let i = 0; i < g.length; i++) g[i] = reduced[i] * inv;
+        loss = reduced[g.length + 1] * inv;
+      }
       adam.step(params, gc.grads);
       totalSteps++;
       if (opts.checkSync && group.size > 1) {
@@ -176,7 +196,8 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
         syncChecks++;
       }
       lossSum += loss;
-      images += batch.count;
+      images += count;
+      trained += batch.count;
       opts.onStep?.({
         epoch: epoch + 1,
         step: s + 1,
@@ -187,10 +208,10 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
       });
     }
     trainMs += performance.now() - e0;
-    trained += images;
-    const epochLoss = (await group.allReduce(new Float64Array([steps > 0 ? lossSum / steps : 0]), 'avg'))[0];
+    // The seed's epoch loss: the mean of the (global) batch losses, the same number on every rank.
+    const epochLoss = steps > 0 ? lossSum / steps : 0;
     losses.push(epochLoss);
-    await syncBatchNorm(bn, group);
+    await averageBatchNorm(bn, group);
     const val = await evaluate(valSet, evalLoader(valSet), gc, bn, group, opts.batch);
     const valAccuracy = val.total > 0 ? val.correct / val.total : 0;
     valAccuracies.push(valAccuracy);
@@ -201,7 +222,7 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
       seconds: (performance.now() - e0) / 1000,
     });
   }
-  await syncBatchNorm(bn, group);
+  await averageBatchNorm(bn, group);
   const test = await evaluate(testSet, evalLoader(testSet), gc, bn, group, opts.batch);
   const totals = await group.allReduce(new Float64Array([trained, skipped, trainMs / 1000]), 'sum');
   // Ranks train in lockstep; the slowest rank's time is the job's, approximated by the mean.

@@ -155,7 +155,7 @@ export function parseRunOptions(args: string[]): RunOptions {
       'peers-dir': {
         type: 'string',
         default: resolve(REPO_ROOT, 'bench/peers'),
-        describe: 'the Python peer scripts (the project\'s own, bench/peers/)',
+        describe: "the Python peer scripts (the project's own, bench/peers/)",
       },
       report: {
         type: 'boolean',

@@ -18,7 +18,6 @@ const PEERS = {
 /** Training steps the torch peer times: enough to average out the first step, short on 2 cores. */
 const CNN_PEER_STEPS = 2;
 
-
 interface PeerJob {
   name: string;
   script: string;

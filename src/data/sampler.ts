@@ -69,4 +69,25 @@ export class DistributedSampler {
     }
     return out;
   }
+
+  /**
+   * This rank's share of global batch `step` for `epoch` when `batch` is the global batch (images per
+   * optimizer step over all ranks, as in single-process training): the epoch's permutation is cut into
+   * batches of `batch` (the last one shorter) and rank r takes every size-th image of a batch starting
+   * at its r-th. The ranks' shares of a step together are exactly the one-process batch, so n ranks
+   * step through the same batches as one; shares differ by at most one image.
+   */
+  batchShare(epoch: number, batch: number, step: number, order: Int32Array = this.order(epoch)): Int32Array {
+    if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be ≥ 1, got ${batch}`);
+    const start = step * batch;
+    const end = Math.min(this.n, start + batch);
+    const out: number[] = [];
+    for (let i = start + this.rank; i < end; i += this.size) out.push(order[i]);
+    return Int32Array.from(out);
+  }
+
+  /** Global batches per epoch for batchShare (the last may be short). */
+  batchesPerEpoch(batch: number): number {
+    return Math.ceil(this.n / batch);
+  }
 }

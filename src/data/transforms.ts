@@ -3,7 +3,8 @@ import sharp, { type Sharp } from 'sharp';
 /**
  * The seed's torchvision transforms with sharp, writing float NHWC RGB straight into a batch buffer:
  * - train: resize to R×R (R = round(S·256/224)) → random rotation ±20° (black fill) → center crop S → normalise
- * - test:  resize to S×S → normalise
+ * - test:  resize to S×S → normalise (the seed's), or with `evalCrop` resize to R×R → center crop S →
+ *          normalise (torchvision's usual evaluation: the geometry training saw, without the rotation)
  * with S = --image-size (224 in the paper) and ImageNet mean/std. Grayscale (1-2 channel) and RGBA
  * images become 3-channel RGB, as the seed's `.convert('RGB')`.
  */
@@ -17,6 +18,8 @@ export interface TransformSpec {
   train: boolean;
   /** max |rotation| in degrees for train (20 as the seed) */
   maxRotation?: number;
+  /** test images: resize to R and crop S like training instead of squeezing the whole image to S */
+  evalCrop?: boolean;
 }
 
 export function resizeSideFor(size: number): number {
@@ -88,11 +91,12 @@ export async function transformInto(
   const s = spec.size;
   // Like PIL: a truncated file is an error, a mere libjpeg warning (common in real scans) is not.
   const src = sharp(input, { failOn: 'truncated' }).toColourspace('srgb');
+  const r = resizeSideFor(s);
   if (!spec.train) {
-    normaliseInto(await toRaw(src.resize(s, s, { fit: 'fill' })), s, out, offset);
+    const side = spec.evalCrop ? r : s;
+    normaliseInto(await toRaw(src.resize(side, side, { fit: 'fill' })), s, out, offset);
     return;
   }
-  const r = resizeSideFor(s);
   const resized = await toRaw(src.resize(r, r, { fit: 'fill' }));
   // sharp applies rotate before resize inside one pipeline, so rotation is a second pass on raw pixels.
   // It expands the canvas; its centre stays the image centre, so the centred crop below equals

@@ -38,6 +38,7 @@ import type {
   RemoteOptions,
   SpmdOptions,
 } from './remote-types.js';
+import { traceDriverThread, traceSubmit, tracing } from './task-trace.js';
 import { type DoneItem, INLINE_MAX_BYTES, type TaskSpec } from './task-types.js';
 
 enum State {
@@ -97,6 +98,7 @@ export class Pool {
   ) {
     link.onMessage = (m) => this.onMessage(m);
     link.onLost = (e) => this.lose(e);
+    if (tracing) traceDriverThread();
   }
 
   /**
@@ -156,6 +158,7 @@ export class Pool {
     actor?: TaskSpec['actor'],
   ): ObjectRef {
     this.checkOpen(`calling ${fn}`);
+    const t0 = tracing ? performance.now() : 0;
     let deps: string[] | undefined;
     let keep: ObjectRef[] | undefined;
     const wire = new Array<unknown>(args.length);
@@ -207,6 +210,7 @@ export class Pool {
       }, o.timeoutMs);
       entry.timer.unref();
     }
+    if (tracing) traceSubmit(fn, id, t0);
     return ref;
   }
 

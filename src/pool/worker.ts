@@ -18,6 +18,7 @@ import { HeadLink } from './head-link.js';
 import { ObjectFetcher, ObjectServer } from './object-server.js';
 import { blobBytes, blobFrames, type PoolMessage, PoolOp } from './protocol.js';
 import type { SpmdContext } from './remote-types.js';
+import { traceTask, traceWorkerThread, tracing } from './task-trace.js';
 import type { CompletionItem, DispatchItem } from './task-types.js';
 
 /**
@@ -178,6 +179,7 @@ class Worker {
           clearTimeout(timer);
         }
         const ms = performance.now() - t0;
+        if (tracing) traceTask(item, t0);
         this.avgMs += (ms - this.avgMs) * 0.05;
         // A long synchronous task held the loop: tasks queued behind it may be better off elsewhere.
         if (ms > RETURN_AFTER_MS) this.returnQueued();
@@ -395,6 +397,7 @@ async function main(): Promise<void> {
     undefined,
     0,
   );
+  if (tracing) traceWorkerThread();
   new Worker(link, server, fetcher, bindAddress).start();
 }
 

@@ -3,7 +3,7 @@ import type { PeerEndpoint } from '../transport/peer-mesh.js';
 import type { StoreClient } from './store-client.js';
 
 /**
- * Publishes this rank's endpoint and waits for every rank's. On timeout, asks the store which ranks are
+ * Registers this rank's endpoint (once: a rank already registered is refused) and waits for every rank's. On timeout, asks the store which ranks are
  * missing so the error names them (the usual cause: a rank that crashed at start, or a wrong MASTER_ADDR).
  */
 export async function exchangeEndpoints(
@@ -12,7 +12,14 @@ export async function exchangeEndpoints(
   size: number,
   timeoutMs: number,
 ): Promise<PeerEndpoint[]> {
-  await store.set(`tsrun/ep/${self.rank}`, self, timeoutMs);
+  if (!(await store.claim(`tsrun/ep/${self.rank}`, self, timeoutMs))) {
+    // Joining anyway would pair this process with another job's ranks (or a stray duplicate) silently.
+    throw new RendezvousError(
+      `rank ${self.rank} is already registered at the rendezvous at ${store.where}: another process joined as ` +
+        `rank ${self.rank} first (a second job using the same MASTER_ADDR:MASTER_PORT and secret, or a rank ` +
+        `started twice); refusing to join. Give each job its own MASTER_PORT, TSRUN_JOB_SECRET or --rdzv-id.`,
+    );
+  }
   const keys = Array.from({ length: size }, (_, r) => `tsrun/ep/${r}`);
   try {
     return (await Promise.all(keys.map((k) => store.get(k, timeoutMs)))) as PeerEndpoint[];

@@ -88,6 +88,17 @@ export class StoreClient {
     ).then(() => undefined);
   }
 
+  /** Sets the key unless it exists; resolves true if this call set it, false if it was already there. */
+  claim(key: string, value: unknown, timeoutMs: number): Promise<boolean> {
+    return this.request(
+      StoreOp.Claim,
+      { key, value },
+      timeoutMs,
+      () =>
+        `rendezvous store at ${this.where} did not answer within ${timeoutMs} ms (is rank 0 running, and MASTER_ADDR/MASTER_PORT right?)`,
+    ).then((v) => v === true);
+  }
+
   /** Waits until the key exists (blocking get). */
   get(key: string, timeoutMs: number, onTimeout?: () => string): Promise<unknown> {
     return this.request(
@@ -114,6 +125,16 @@ export class StoreClient {
       timeoutMs,
       () => 'store check timed out',
     ) as Promise<boolean[]>;
+  }
+
+  /** The store host's wall clock in microseconds (see src/trace/clock-sync.ts). */
+  time(timeoutMs: number): Promise<number> {
+    return this.request(
+      StoreOp.Time,
+      { key: '' },
+      timeoutMs,
+      () => 'store time timed out',
+    ) as Promise<number>;
   }
 
   close(): void {

@@ -1,7 +1,11 @@
 import { decodePayload, encodeHeader, encodePayload, MessageKind, makeHeader } from '../wire/index.js';
 
-/** Operations of the rendezvous key-value store (as torch's TCPStore: set, blocking get, atomic add). */
-export const StoreOp = { Set: 1, Get: 2, Add: 3, Check: 4, Ping: 5 } as const;
+/**
+ * Operations of the rendezvous key-value store (as torch's TCPStore: set, blocking get, atomic add), and
+ * Claim: set only if absent, answering whether it was set (a rank registers once, never twice), and Time:
+ * the store's clock, for the NTP-style offset estimate that aligns trace timelines.
+ */
+export const StoreOp = { Set: 1, Get: 2, Add: 3, Check: 4, Ping: 5, Claim: 6, Time: 7 } as const;
 export type StoreOp = (typeof StoreOp)[keyof typeof StoreOp];
 
 export interface StoreRequest {

@@ -87,6 +87,15 @@ export class StoreServer {
         this.wake(body.key);
         this.reply(rid, id, op, true);
         return;
+      case StoreOp.Claim: {
+        const free = !this.data.has(body.key);
+        if (free) {
+          this.data.set(body.key, body.value);
+          this.wake(body.key);
+        }
+        this.reply(rid, id, op, free);
+        return;
+      }
       case StoreOp.Get:
         if (this.data.has(body.key)) {
           this.reply(rid, id, op, this.data.get(body.key));
@@ -111,6 +120,10 @@ export class StoreServer {
         return;
       case StoreOp.Ping:
         this.reply(rid, id, op, 'pong');
+        return;
+      case StoreOp.Time:
+        // Wall-clock microseconds of the master's host, for the timeline's clock alignment.
+        this.reply(rid, id, op, (performance.timeOrigin + performance.now()) * 1000);
         return;
     }
   }

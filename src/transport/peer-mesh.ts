@@ -1,9 +1,10 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import * as zmq from 'zeromq';
-import { decodeMessage, encodeHeader, type Header, makeHeader, WireError } from '../wire/index.js';
+import { decodeMessage, encodeHeader, Flags, type Header, makeHeader, WireError } from '../wire/index.js';
 import type { JobKeys } from './keys.js';
 import { SendQueue } from './send-queue.js';
+import { ShmPlane } from './shm-plane.js';
 import { CHUNK_BYTES, SOCKET_DEFAULTS } from './socket-options.js';
 import { z85Encode as z85 } from './z85.js';
 import { registerZapDomain, releaseZapDomain, ZAP_DATA_DOMAIN } from './zap.js';
@@ -30,6 +31,11 @@ export interface MeshOptions {
   ipcDir?: string;
   /** Every rank is on this host: bind no TCP port at all (fewer ports taken, nothing exposed). */
   ipcOnly?: boolean;
+  /**
+   * The job's private shared-memory directory: large payloads to ranks on this host go through it
+   * (shm-plane.ts). Undefined: everything goes over ZeroMQ.
+   */
+  shmDir?: string;
 }
 
 /** A complete logical message: header of its first chunk (payloadBytes = whole payload) and the bytes. */
@@ -71,6 +77,7 @@ export class PeerMesh {
   private readonly partial = new Map<number, Partial>();
   private readonly lost = new Set<number>();
   private closing = false;
+  private readonly shm: ShmPlane | undefined;
 
   private constructor(
     private readonly opts: MeshOptions,
@@ -78,6 +85,12 @@ export class PeerMesh {
     local: PeerEndpoint,
   ) {
     this.local = local;
+    if (opts.shmDir) {
+      this.shm = new ShmPlane(opts.shmDir, opts.rank, (peer, frames) => {
+        const q = this.queues.get(peer);
+        return q ? q.send(frames) : Promise.reject(new Error(`no connection to rank ${peer}`));
+      });
+    }
   }
 
   private resolveDest: DestinationResolver = () => undefined;
@@ -171,8 +184,9 @@ export class PeerMesh {
     const dealer = new zmq.Dealer({ ...SOCKET_DEFAULTS, ...security, routingId: `r${this.opts.rank}` });
     this.dealers.set(p.rank, dealer);
     this.queues.set(p.rank, new SendQueue(dealer));
-    const useIpc =
-      (p.ipc !== undefined && p.host === this.opts.host && this.opts.ipcDir !== undefined) || !p.tcp;
+    const sameHost = p.host === this.opts.host;
+    if (sameHost) this.shm?.addPeer(p.rank, p.pid);
+    const useIpc = (p.ipc !== undefined && sameHost && this.opts.ipcDir !== undefined) || !p.tcp;
     // The observer must exist before connect(), or a fast handshake's event is missed.
     const events = dealer.events;
     const done = new Promise<void>((resolve, reject) => {
@@ -205,12 +219,22 @@ export class PeerMesh {
   private peerLost(rank: number, reason: string): void {
     if (this.closing || this.lost.has(rank)) return;
     this.lost.add(rank);
-    this.queues.get(rank)?.fail(new Error(`rank ${rank} is lost: ${reason}`));
+    const e = new Error(`rank ${rank} is lost: ${reason}`);
+    this.queues.get(rank)?.fail(e);
+    this.shm?.peerLost(rank, e);
     this.onPeerLost(rank, reason);
   }
 
   isLost(rank: number): boolean {
     return this.lost.has(rank);
+  }
+
+  /**
+   * Whether send() copies a payload of `bytes` to `peer` before it resolves (the same-host shared-memory
+   * path): then the caller may reuse its buffer at once and needs no acknowledgement from the receiver.
+   */
+  copiesOnSend(peer: number, bytes: number): boolean {
+    return this.shm?.carries(peer, bytes) ?? false;
   }
 
   /**
@@ -232,6 +256,20 @@ export class PeerMesh {
     if (!q) return Promise.reject(new Error(`no connection to rank ${peer}`));
     header.source = this.opts.rank;
     header.totalBytes = total;
+    const shm = this.shm;
+    if (shm?.isLocalPeer(peer)) {
+      if (payload && shm.carries(peer, total)) return shm.send(peer, header, payload);
+      // Behind a shared-memory payload still waiting for slots, a later message must not overtake it.
+      if (shm.busy(peer)) {
+        const h = { ...header };
+        return shm.ordered(peer, () => this.sendFrames(q, h, payload));
+      }
+    }
+    return this.sendFrames(q, header, payload);
+  }
+
+  private sendFrames(q: SendQueue, header: Header, payload: Uint8Array | undefined): Promise<void> {
+    const total = payload?.byteLength ?? 0;
     if (total <= CHUNK_BYTES) {
       header.chunk = 0;
       header.nchunks = 1;
@@ -285,6 +323,10 @@ export class PeerMesh {
       this.rejectedFrames += 1;
       return;
     }
+    if (header.flags & (Flags.SharedMemory | Flags.SlotRelease)) {
+      this.handleShm(source, header, payload);
+      return;
+    }
     if (header.nchunks === 1) {
       this.onMessage(source, header, alignedPayload(payload, header.payloadBytes));
       return;
@@ -316,9 +358,28 @@ export class PeerMesh {
     }
   }
 
+  private handleShm(source: number, header: Header, frames: Uint8Array[]): void {
+    if (!this.shm?.isLocalPeer(source)) {
+      this.rejectedFrames += 1;
+      return;
+    }
+    let got: ReturnType<ShmPlane['handle']>;
+    try {
+      got = this.shm.handle(source, header, frames, (h) => this.resolveDest(source, h));
+    } catch (e) {
+      // The descriptor came over the authenticated connection, so this is a broken peer, not noise: a lost
+      // payload would otherwise surface only as a timeout.
+      this.rejectedFrames += 1;
+      this.peerLost(source, `its shared-memory data could not be read (${(e as Error).message})`);
+      return;
+    }
+    if (got !== 'consumed') this.onMessage(source, got.header, got.payload);
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.shm?.close();
     for (const d of this.dealers.values()) d.close();
     this.router.close();
     releaseZapDomain(ZAP_DATA_DOMAIN);

@@ -39,9 +39,14 @@ export const CollectiveOp = {
   Split: 14,
   /** Internal exchange of per-rank lengths before a variable-size collective. */
   Lengths: 15,
+  Scan: 16,
+  Exscan: 17,
+  AllReduceLoc: 18,
+  ScatterObject: 19,
+  AllToAllObject: 20,
 } as const;
 export type CollectiveOp = (typeof CollectiveOp)[keyof typeof CollectiveOp];
-export const MAX_COLLECTIVE_OP = 15;
+export const MAX_COLLECTIVE_OP = 20;
 
 export const DType = {
   None: 0,
@@ -92,9 +97,16 @@ export const Flags = {
   Last: 1,
   /** Reserved for a later version; must not be set in v1. */
   Compressed: 2,
+  /**
+   * Transport-internal, same host only: the payload frame is a descriptor of a shared-memory slot that holds
+   * this chunk's bytes (src/transport/shm-plane.ts).
+   */
+  SharedMemory: 4,
+  /** Transport-internal: the receiver has read the shared-memory slot named by `tag`; the sender may reuse it. */
+  SlotRelease: 8,
 } as const;
 /** Flag bits a v1 frame may carry. */
-export const KNOWN_FLAGS_V1 = Flags.Last;
+export const KNOWN_FLAGS_V1 = Flags.Last | Flags.SharedMemory | Flags.SlotRelease;
 
 // Index = RedOp code; 'none' has no ReduceOp counterpart.
 const RED_OP_NAMES: readonly (ReduceOp | undefined)[] = [
