@@ -22,7 +22,7 @@ import {
   newJobSecret,
   spawnLocalRanks,
   tsxCommand,
-} from '../launcher/local-spawner.js';
+} from '../src/process/local-spawner.js';
 
 interface Line {
   peer: string;

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { checkPythonPeer, DEFAULT_PEER_PYTHON, PEERS_DIR } from '../experiments/common/python-peer.js';
 import { writeGraph } from '../experiments/datagen/graph.js';
-import { tsxCommand } from '../launcher/local-spawner.js';
+import { tsxCommand } from '../src/process/local-spawner.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));

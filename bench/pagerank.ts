@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { checkPythonPeer, DEFAULT_PEER_PYTHON, PEERS_DIR } from '../experiments/common/python-peer.js';
 import { writeGraph } from '../experiments/datagen/graph.js';
 import { renderChart } from '../experiments/report/render-chart.js';
-import { tsxCommand } from '../launcher/local-spawner.js';
+import { tsxCommand } from '../src/process/local-spawner.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const edges = Number(process.argv[3] ?? 6_300_000);

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tsxCommand } from '../launcher/local-spawner.js';
+import { tsxCommand } from '../src/process/local-spawner.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, def: string) => {

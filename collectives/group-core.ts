@@ -1,11 +1,11 @@
 import { deserialize, serialize } from 'node:v8';
-import { BYTES, collectiveCounters, OPS, SECONDS } from '../src/dashboard/collective-counters.js';
 import {
   CollectiveMismatchError,
   CollectiveTimeoutError,
   GroupClosedError,
   PeerLostError,
 } from '../src/errors.js';
+import { BYTES, collectiveCounters, OPS, SECONDS } from '../src/telemetry/collective-counters.js';
 import { type Header, MessageKind, makeHeader, PayloadType } from '../src/wire/index.js';
 import { CallState } from './call-state.js';
 import type { Comm } from './comm.js';

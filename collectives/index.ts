@@ -9,8 +9,8 @@ export {
   TsrunError,
 } from '../src/errors.js';
 export type { FlightDump, FlightRecord } from '../src/flight-record.js';
+export { REDUCE_OPS, type ReduceOp, type TypedArray } from '../src/wire/vocabulary.js';
 export { FLIGHT_CAPACITY, recentCalls } from './flight-recorder.js';
 export { DEFAULT_TIMEOUT_MS, type InitOptions, init } from './init.js';
 export type { LocOp, LocResult } from './prefix-loc-object-calls.js';
 export { type AllGatherOptions, type CollectiveOptions, ProcessGroup } from './process-group.js';
-export { REDUCE_OPS, type ReduceOp, type TypedArray } from './types.js';

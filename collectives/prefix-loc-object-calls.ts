@@ -5,10 +5,10 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import { CollectiveOp, DType, dtypeOf, RedOp, redOpFromName } from '../src/wire/index.js';
+import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
 import type { LocOp, LocResult } from './algorithms/allreduce-loc-recursive-doubling.js';
 import * as algo from './algorithms/select.js';
 import type { CollectiveOptions, GroupCore } from './group-core.js';
-import type { ReduceOp, TypedArray } from './types.js';
 
 export type { LocOp, LocResult };
 

@@ -12,6 +12,7 @@ import {
   redOpFromName,
   typedArrayFor,
 } from '../src/wire/index.js';
+import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
 import * as algo from './algorithms/select.js';
 import type { TypedArrayConstructor } from './algorithms/typed-views.js';
 import type { Comm } from './comm.js';
@@ -26,7 +27,6 @@ import {
   scanCall,
   scatterObjectCall,
 } from './prefix-loc-object-calls.js';
-import type { ReduceOp, TypedArray } from './types.js';
 
 export type { CollectiveOptions };
 

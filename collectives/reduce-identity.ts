@@ -2,8 +2,9 @@
  * The identity element of each reduction op per dtype: what an exclusive scan gives rank 0 (MPI leaves it
  * undefined; a defined value lets callers fold rank 0 like every other rank).
  */
+
+import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
 import type { TypedArrayConstructor } from './algorithms/typed-views.js';
-import type { ReduceOp, TypedArray } from './types.js';
 
 const UNSIGNED = new Set<TypedArrayConstructor>([Uint8Array, Uint16Array, Uint32Array, BigUint64Array]);
 

@@ -6,7 +6,7 @@
  * dtype (the usual case) keeps them monomorphic. The op switch sits outside the loops so each loop body
  * is one expression with no allocation.
  */
-import type { ReduceOp, TypedArray } from './types.js';
+import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
 
 type FloatArray = Float32Array | Float64Array;
 type IntArray = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;

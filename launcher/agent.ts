@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AgentRelay } from '../src/dashboard/agent-relay.js';
 import { RANK_REPORTING } from '../src/dashboard/job-dashboard.js';
+import { type AgentHello, encodeEvent } from '../src/process/agent-protocol.js';
+import { freePort } from '../src/process/local-spawner.js';
 import { readParts } from '../src/trace/recorder.js';
-import { type AgentHello, encodeEvent } from './agent-protocol.js';
 import type { CliOptions } from './cli-options.js';
 import { UsageError } from './errors.js';
 import { openFlightDir } from './flight-dumps.js';
-import { freePort } from './local-spawner.js';
 import { NodeRun } from './node-runner.js';
 import { onStopSignal, signalExitStatus } from './stop-signals.js';
 

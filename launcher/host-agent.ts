@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { type AgentEvent, type AgentHello, decodeLine } from './agent-protocol.js';
+import { type AgentEvent, type AgentHello, decodeLine } from '../src/process/agent-protocol.js';
 import { isLocalHost } from './hostfile.js';
 
 export interface HostAgentSpec {

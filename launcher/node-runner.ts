@@ -3,7 +3,13 @@
  * as one fails (non-zero exit or signal). Used by local and per-node mode, and by the agent that the SSH
  * launcher starts on every host.
  */
-import { type LocalJob, makeRankEnv, nodeCommand, type RankExit, spawnLocalRanks } from './local-spawner.js';
+import {
+  type LocalJob,
+  makeRankEnv,
+  nodeCommand,
+  type RankExit,
+  spawnLocalRanks,
+} from '../src/process/local-spawner.js';
 import { OutputStreamer } from './output-streamer.js';
 
 export interface NodePlan {

@@ -2,5 +2,5 @@
 // into dist/, beside the compiled modules that load them by a path relative to themselves.
 import { cpSync } from 'node:fs';
 
-const assets = ['src/dashboard/page', 'launcher/parent-watch.mjs'];
+const assets = ['src/dashboard/page', 'src/process/parent-watch.mjs'];
 for (const rel of assets) cpSync(rel, `dist/${rel}`, { recursive: true });

@@ -25,7 +25,7 @@ import { scatterVDirect } from '../collectives/algorithms/scatterv-direct.js';
 import * as select from '../collectives/algorithms/select.js';
 import type { TypedArrayConstructor } from '../collectives/algorithms/typed-views.js';
 import type { Comm } from '../collectives/comm.js';
-import type { ReduceOp, TypedArray } from '../collectives/types.js';
+import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
 import { MemoryWorld, ZeroCopyViolationError } from './helpers/memory-comm.js';
 
 const SIZES = Array.from({ length: 16 }, (_, i) => i + 1);

@@ -12,7 +12,7 @@ import {
 import { scanRecursiveDoubling } from '../collectives/algorithms/scan-recursive-doubling.js';
 import type { TypedArrayConstructor } from '../collectives/algorithms/typed-views.js';
 import { identityOf } from '../collectives/reduce-identity.js';
-import type { ReduceOp, TypedArray } from '../collectives/types.js';
+import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
 import { MemoryWorld } from './helpers/memory-comm.js';
 
 const DTYPES: TypedArrayConstructor[] = [

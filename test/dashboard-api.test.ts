@@ -1,7 +1,7 @@
 // The dashboard's JSON API on real jobs: a `--pool` job with 3 ranks (processes, tasks, logs, a worker
 // killed with SIGKILL) and an SPMD job served off loopback (token, cookie, collective totals).
 import t from 'tap';
-import type { DashboardState } from '../src/dashboard/state-types.js';
+import type { DashboardState } from '../src/telemetry/state-types.js';
 import { startDashboardJob, waitFor } from './fixtures/dashboard/job.js';
 
 async function getState(base: string, init?: RequestInit): Promise<DashboardState> {

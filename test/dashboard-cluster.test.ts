@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import type { DashboardState } from '../src/dashboard/state-types.js';
+import type { DashboardState } from '../src/telemetry/state-types.js';
 import { waitFor } from './fixtures/dashboard/job.js';
 import { createNetnsCluster, netnsUnavailable } from './helpers/netns.js';
 import { runTsrun, tsrunBin } from './helpers/ssh-tsrun.js';

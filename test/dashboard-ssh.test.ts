@@ -4,7 +4,7 @@
 // rank on its own host with its own pid, collective totals summed over hosts, and a remote rank's logs.
 import { existsSync, writeFileSync } from 'node:fs';
 import t from 'tap';
-import type { DashboardState } from '../src/dashboard/state-types.js';
+import type { DashboardState } from '../src/telemetry/state-types.js';
 import { waitFor } from './fixtures/dashboard/job.js';
 import { createNetnsCluster, netnsUnavailable } from './helpers/netns.js';
 import { startTsrun, writeRankPrograms } from './helpers/ssh-tsrun.js';

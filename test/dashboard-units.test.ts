@@ -3,14 +3,14 @@ import t from 'tap';
 import { cookieValue, dashboardToken, isLoopback, sameToken } from '../src/dashboard/access-token.js';
 import { History } from '../src/dashboard/history.js';
 import { HostsMonitor } from '../src/dashboard/hosts-monitor.js';
-import { LogRing, RELAY_LINES } from '../src/dashboard/log-ring.js';
+import { LogRing, RELAY_LINES } from '../src/telemetry/log-ring.js';
 import {
   hostCpuPercent,
   parseHostCpu,
   parseMeminfo,
   parseProcStat,
   readProc,
-} from '../src/dashboard/proc-stats.js';
+} from '../src/telemetry/proc-stats.js';
 
 t.test('/proc parsers', async (t) => {
   const a = parseHostCpu('cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n')!;

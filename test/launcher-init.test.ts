@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { freePort, newJobSecret, spawnLocalRanks, tsxCommand } from '../launcher/local-spawner.js';
+import { freePort, newJobSecret, spawnLocalRanks, tsxCommand } from '../src/process/local-spawner.js';
 import { alive, repoRoot, runTsrun, startTsrun, waitUntil, writeRankPrograms } from './helpers/ssh-tsrun.js';
 
 const indexPath = join(repoRoot, 'src', 'index.ts');

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { freePort } from '../launcher/local-spawner.js';
+import { freePort } from '../src/process/local-spawner.js';
 import { REPORT_RANK, reports, runTsrun, writeRankPrograms } from './helpers/ssh-tsrun.js';
 
 const progs = writeRankPrograms({ 'report.mts': REPORT_RANK });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { assertOpSupported, finishAvg, reduceInto, reduceTo } from '../collectives/reduce-kernels.js';
-import { REDUCE_OPS, type ReduceOp, type TypedArray } from '../collectives/types.js';
+import { REDUCE_OPS, type ReduceOp, type TypedArray } from '../src/wire/vocabulary.js';
 
 type Ctor = new (length: number) => TypedArray;
 const INT_DTYPES: Ctor[] = [Int8Array, Int16Array, Int32Array, Uint8Array, Uint16Array, Uint32Array];

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import t from 'tap';
-import { tsxCommand } from '../launcher/local-spawner.js';
+import { tsxCommand } from '../src/process/local-spawner.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NEEDED = [

@@ -1,6 +1,5 @@
 import { tableFromArrays } from 'apache-arrow';
 import t from 'tap';
-import { REDUCE_OPS, type TypedArray } from '../collectives/types.js';
 import {
   allocTyped,
   bytesOf,
@@ -32,6 +31,7 @@ import {
   WireError,
   WireTypeError,
 } from '../src/wire/index.js';
+import { REDUCE_OPS, type TypedArray } from '../src/wire/vocabulary.js';
 
 const U32_MAX = 0xffff_ffff;
 

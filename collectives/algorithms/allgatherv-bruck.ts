@@ -4,8 +4,9 @@
  * step with distance d a rank sends its first min(d, p-d) blocks to rank-d and appends what rank+d sends.
  * The result is then copied into rank order: views into a single buffer, one per rank.
  */
+
+import type { TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
-import type { TypedArray } from '../types.js';
 import { checkCounts, prefixOffsets } from './counts.js';
 import { allocLike, bytesOf, copyInto, ctorOf, mod, sliceView, viewAs } from './typed-views.js';
 

@@ -3,8 +3,9 @@
  * r forwards block r-s to the right and receives block r-s-1 from the left. Returns one array per rank,
  * views into a single buffer in rank order; zero-length contributions are allowed.
  */
+
+import type { TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
-import type { TypedArray } from '../types.js';
 import { checkCounts, prefixOffsets } from './counts.js';
 import {
   allocUninitialized,

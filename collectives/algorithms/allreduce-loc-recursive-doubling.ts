@@ -8,8 +8,9 @@
  * NaN beats every number and ties among NaNs go to the lower rank), so it is associative and commutative
  * and every rank ends with the same bits whatever the order of the exchanges.
  */
+
+import type { TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
-import type { TypedArray } from '../types.js';
 import { MessageSizeError } from './message-size-error.js';
 import { ctorOf, type TypedArrayConstructor } from './typed-views.js';
 

@@ -7,9 +7,10 @@
  * Bitwise reproducibility: at every exchange both partners compute (lower rank's data) ⊕ (higher rank's
  * data), so after each round every rank of a subcube holds identical bits.
  */
+
+import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { assertOpSupported, finishAvg, reduceTo } from '../reduce-kernels.js';
-import type { ReduceOp, TypedArray } from '../types.js';
 import { bytesOf, copyInto, ctorOf, viewAs } from './typed-views.js';
 
 const ALGORITHM = 'allreduce-recursive-doubling';

@@ -5,9 +5,10 @@
  *
  * Bitwise reproducibility: each segment is reduced once, on one rank, and then only copied.
  */
+
+import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { assertOpSupported, finishAvg } from '../reduce-kernels.js';
-import type { ReduceOp, TypedArray } from '../types.js';
 import { reduceScatterPass, ringLayout, segmentEnd, segmentLender, segmentStart } from './ring-segments.js';
 import { bytesOf, copyInto, ctorOf, mod, recvIntoView, sliceView, viewAs } from './typed-views.js';
 import { runWindowed } from './windowed.js';

@@ -3,8 +3,9 @@
  * r+s and receives the part from r-s, so every rank has exactly one send and one receive in flight and no
  * receiver is flooded. Returns one array per source rank (its own part is a copy).
  */
+
+import type { TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
-import type { TypedArray } from '../types.js';
 import { checkCounts } from './counts.js';
 import { copyBytes, ctorOf, mod, viewAs } from './typed-views.js';
 

@@ -2,8 +2,9 @@
  * Broadcast down a binomial tree rooted at `root` (ceil(log2 p) rounds), for small messages. In place:
  * every rank passes an array of the same dtype and length and non-roots receive into it.
  */
+
+import type { TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
-import type { TypedArray } from '../types.js';
 import { checkRoot } from './check-root.js';
 import { copyInto, ctorOf, mod, recvIntoView, sendableBytes, viewAs } from './typed-views.js';
 

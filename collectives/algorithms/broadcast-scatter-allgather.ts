@@ -4,8 +4,9 @@
  * step of the ring. Blocks are numbered by relative rank (rank - root mod p): block j =
  * [floor(n*j/p), floor(n*(j+1)/p)). In place on every rank.
  */
+
+import type { TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
-import type { TypedArray } from '../types.js';
 import { checkRoot } from './check-root.js';
 import {
   blockStart,

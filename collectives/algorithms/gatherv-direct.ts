@@ -2,8 +2,9 @@
  * Gather of variable-length contributions straight to the root: every rank sends once and the root posts
  * all receives at once. Root gets one array per rank (its own is a copy of x); others get undefined.
  */
+
+import type { TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
-import type { TypedArray } from '../types.js';
 import { checkRoot } from './check-root.js';
 import { checkCounts } from './counts.js';
 import { copyBytes, ctorOf, viewAs } from './typed-views.js';

@@ -2,9 +2,10 @@
  * Reduce to `root` up a binomial tree (ceil(log2 p) rounds). The root's x receives the result; every other
  * rank's x is left unmodified (partials are combined into receive buffers, which the algorithm owns).
  */
+
+import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { assertOpSupported, finishAvg, reduceTo } from '../reduce-kernels.js';
-import type { ReduceOp, TypedArray } from '../types.js';
 import { checkRoot } from './check-root.js';
 import { bytesOf, copyBytes, copyInto, ctorOf, mod, viewAs } from './typed-views.js';
 

@@ -3,9 +3,10 @@
  * the root. Each rank sends about 2x the vector instead of log2(p) x in the binomial tree, and the
  * reduction work is spread over all ranks. The root's x receives the result; others' x is unmodified.
  */
+
+import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { assertOpSupported } from '../reduce-kernels.js';
-import type { ReduceOp, TypedArray } from '../types.js';
 import type { RingOptions } from './allreduce-ring.js';
 import { checkRoot } from './check-root.js';
 import { reduceScatterRing, reduceScatterRingSteps } from './reduce-scatter-ring.js';

@@ -3,9 +3,10 @@
  * of the reduction (docs/ARCHITECTURE.md "Public API"). x is left unmodified; the result is a new array (a view of a
  * receive buffer when the block is a single segment).
  */
+
+import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { assertOpSupported, finishAvg } from '../reduce-kernels.js';
-import type { ReduceOp, TypedArray } from '../types.js';
 import {
   DEFAULT_RING_PIPELINE_DEPTH,
   DEFAULT_RING_SEGMENT_BYTES,

@@ -5,9 +5,10 @@
  * `passes` segments of at most ~segmentBytes; pass k moves segment k of every block around the ring. Passes
  * are independent, so several run at once and one pass's reduction overlaps another's transfer.
  */
+
+import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { reduceTo } from '../reduce-kernels.js';
-import type { ReduceOp, TypedArray } from '../types.js';
 import { blockStart, bytesOf, copyBytes, ctorOf, mod, sliceView, viewAs } from './typed-views.js';
 
 /** Buffers a pass borrows for one incoming segment and gives back once it is reduced. */

@@ -9,10 +9,11 @@
  * (lower ranks' data is always the left operand), so float results are bitwise identical from run to
  * run; they may differ in the last bits from a left-to-right fold.
  */
+
+import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { fillIdentity } from '../reduce-identity.js';
 import { assertOpSupported, reduceTo } from '../reduce-kernels.js';
-import type { ReduceOp, TypedArray } from '../types.js';
 import { bytesOf, copyInto, ctorOf, viewAs } from './typed-views.js';
 
 const ALGORITHM = 'scan-recursive-doubling';

@@ -2,8 +2,9 @@
  * Scatter of variable-length parts straight from the root: the root sends part r to rank r, all at once.
  * Non-roots may pass `counts` to have their part's length checked; without it any length is accepted.
  */
+
+import type { TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
-import type { TypedArray } from '../types.js';
 import { checkRoot } from './check-root.js';
 import { checkCounts } from './counts.js';
 import { copyBytes, type TypedArrayConstructor, viewAs } from './typed-views.js';

@@ -3,8 +3,9 @@
  * The process group calls these functions with a fresh Comm per call. Thresholds start from MPICH's
  * defaults and are meant to be re-measured on the real transport (bench/collectives.ts).
  */
+
+import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
-import type { ReduceOp, TypedArray } from '../types.js';
 import { allGatherVBruck } from './allgatherv-bruck.js';
 import { allGatherVRing } from './allgatherv-ring.js';
 import {

@@ -2,8 +2,9 @@
  * Byte-level helpers shared by the algorithms: views between typed arrays and the Uint8Array payloads the
  * Comm carries, block boundaries, and the private copies that the zero-copy rule requires.
  */
+
+import type { TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
-import type { TypedArray } from '../types.js';
 import { MessageSizeError } from './message-size-error.js';
 
 export type TypedArrayConstructor =

@@ -3,7 +3,7 @@
  * The SPMD driver passes the group itself; the typing lives here because the shared ExperimentGroup
  * slice of experiments/common does not list allToAll and reduceScatter.
  */
-import type { TypedArray } from '../../collectives/types.js';
+import type { TypedArray } from '../../src/wire/vocabulary.js';
 
 export interface PagerankComm {
   readonly rank: number;

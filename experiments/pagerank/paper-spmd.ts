@@ -5,7 +5,7 @@
  * ranks send that rank the rest of the block (one all-to-all). Each rank sums its blocks' scores per
  * id, and rank 0 merges the ranks' sums and normalises them.
  */
-import type { TypedArray } from '../../collectives/types.js';
+import type { TypedArray } from '../../src/wire/vocabulary.js';
 import { concatEdges, type EdgeChunk } from './edges.js';
 import { EmptyGraphError } from './errors.js';
 import type { PagerankComm } from './global-comm.js';

@@ -2,7 +2,7 @@
  * How the runner starts TypeScript children: the same node binary with the launcher's own argv (tsx's
  * loader named by its resolved URL, and the source condition for `import 'tsrun'`).
  */
-import { tsxCommand } from '../../launcher/local-spawner.js';
+import { tsxCommand } from '../../src/process/local-spawner.js';
 
 export function nodeTs(script: string, args: string[]): { cmd: string; args: string[] } {
   return { cmd: process.execPath, args: tsxCommand(script, args) };

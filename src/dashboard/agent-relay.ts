@@ -4,9 +4,9 @@
  * relayed to the launcher as one `dash` control line a second on the agent's existing control stream.
  * No socket of its own: the launcher's SSH connection carries everything.
  */
-import type { DashEvent } from '../../launcher/agent-protocol.js';
+import type { DashEvent } from '../process/agent-protocol.js';
+import type { DashboardState } from '../telemetry/state-types.js';
 import { JobMonitor, type TrackedJob } from './job-monitor.js';
-import type { DashboardState } from './state-types.js';
 
 export class AgentRelay {
   private readonly monitor: JobMonitor;

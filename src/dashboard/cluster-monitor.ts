@@ -8,14 +8,14 @@
 import { hostname } from 'node:os';
 import type { Head, HeadObserver, WorkerRec } from '../pool/head.js';
 import type { HelloBody } from '../pool/head-link.js';
-import type { DriverFeedSample, NodeFeedSample, ProcFeed } from './cluster-feed.js';
-import { FEED_KEY } from './cluster-feed.js';
-import { HostSampler } from './host-sampler.js';
-import { LogRing } from './log-ring.js';
+import type { DriverFeedSample, NodeFeedSample, ProcFeed } from '../telemetry/cluster-feed.js';
+import { FEED_KEY } from '../telemetry/cluster-feed.js';
+import { HostSampler } from '../telemetry/host-sampler.js';
+import { LogRing } from '../telemetry/log-ring.js';
+import type { DashboardState, NodeInfo, ProcessInfo, RankInfo } from '../telemetry/state-types.js';
+import { taskCounters } from '../telemetry/task-counters.js';
 import { SampledSource } from './sampled-source.js';
 import { emptyTasks } from './state-summary.js';
-import type { DashboardState, NodeInfo, ProcessInfo, RankInfo } from './state-types.js';
-import { taskCounters } from './task-counters.js';
 
 /** A client whose heartbeats stopped this long ago has left (drivers say no goodbye when killed). */
 const GONE_AFTER_MS = 5000;

@@ -1,5 +1,5 @@
 /** The charts' history: one sample a second for the last 15 minutes, in a fixed ring. */
-import type { HistorySample } from './state-types.js';
+import type { HistorySample } from '../telemetry/state-types.js';
 
 export const HISTORY_SECONDS = 15 * 60;
 

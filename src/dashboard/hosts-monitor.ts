@@ -4,11 +4,11 @@
  * pids and exits from the agents' `started` and `exit` events, which arrive between samples. One chart
  * point a second, 15 minutes kept, as for a local job.
  */
-import type { DashEvent } from '../../launcher/agent-protocol.js';
-import { LogRing } from './log-ring.js';
+import type { DashEvent } from '../process/agent-protocol.js';
+import { LogRing } from '../telemetry/log-ring.js';
+import type { DashboardState, NodeInfo, RankInfo, RankReport } from '../telemetry/state-types.js';
 import { SampledSource } from './sampled-source.js';
 import { sumReports } from './state-summary.js';
-import type { DashboardState, NodeInfo, RankInfo, RankReport } from './state-types.js';
 
 interface HostRec {
   host: string;

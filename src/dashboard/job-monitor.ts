@@ -6,12 +6,18 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
-import { HostSampler } from './host-sampler.js';
-import { LogRing } from './log-ring.js';
+import { HostSampler } from '../telemetry/host-sampler.js';
+import { LogRing } from '../telemetry/log-ring.js';
+import type {
+  DashboardState,
+  NodeInfo,
+  ProcessRole,
+  RankInfo,
+  RankReport,
+} from '../telemetry/state-types.js';
+import { isRankReport } from '../telemetry/state-types.js';
 import { SampledSource } from './sampled-source.js';
 import { sumReports } from './state-summary.js';
-import type { DashboardState, NodeInfo, ProcessRole, RankInfo, RankReport } from './state-types.js';
-import { isRankReport } from './state-types.js';
 
 interface RankExitInfo {
   rank: number;

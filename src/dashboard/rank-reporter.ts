@@ -4,9 +4,9 @@
  * launcher over the rank's process channel (the IPC pipe the launcher opened; no socket of its own). The
  * timer is unref'd, so it never keeps a finished rank alive.
  */
-import { readCollectiveCounters } from './collective-counters.js';
-import type { RankReport } from './state-types.js';
-import { taskCounters } from './task-counters.js';
+import { readCollectiveCounters } from '../telemetry/collective-counters.js';
+import type { RankReport } from '../telemetry/state-types.js';
+import { taskCounters } from '../telemetry/task-counters.js';
 
 const REPORT_EVERY_MS = 1000;
 

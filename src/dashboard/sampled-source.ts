@@ -3,9 +3,10 @@
  * sample a second (its own readings, then the state), a chart point from it kept for 15 minutes, and the
  * state and point pushed to subscribers (the server's event streams). Subclasses say how to read.
  */
+
+import type { DashboardState, HistorySample } from '../telemetry/state-types.js';
 import { History } from './history.js';
 import { RateTracker } from './state-summary.js';
-import type { DashboardState, HistorySample } from './state-types.js';
 
 export const SAMPLE_EVERY_MS = 1000;
 

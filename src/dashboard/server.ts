@@ -9,9 +9,9 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DashboardState, HistorySample } from '../telemetry/state-types.js';
 import { cookieValue, dashboardToken, isLoopback, sameToken, TOKEN_COOKIE } from './access-token.js';
 import { DashboardPortError } from './errors.js';
-import type { DashboardState, HistorySample } from './state-types.js';
 
 export interface DashboardSource {
   state(): DashboardState;

@@ -3,9 +3,9 @@
  * job totals from the ranks' reports, and one chart point a second with rates taken over the time since
  * the previous point.
  */
-import type { CollectiveTotals } from './collective-counters.js';
-import type { DashboardState, HistorySample, NodeInfo, RankReport } from './state-types.js';
-import type { TaskTotals } from './task-counters.js';
+import type { CollectiveTotals } from '../telemetry/collective-counters.js';
+import type { DashboardState, HistorySample, NodeInfo, RankReport } from '../telemetry/state-types.js';
+import type { TaskTotals } from '../telemetry/task-counters.js';
 
 export function emptyTasks(): TaskTotals {
   return { queued: 0, running: 0, finished: 0, failed: 0, byFunction: {} };

@@ -4,8 +4,8 @@
  * pool (a head inside this process and one worker process per core), like ray.init().
  */
 import { availableParallelism, hostname } from 'node:os';
-import { newJobSecret } from '../../launcher/local-spawner.js';
-import { driverSampler, FEED_KEY } from '../dashboard/cluster-feed.js';
+import { newJobSecret } from '../process/local-spawner.js';
+import { driverSampler, FEED_KEY } from '../telemetry/cluster-feed.js';
 import { bindAddressFor, hostIdentity, privateIpcDir } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { readHeadInfo, readSecretFile, secretPath } from './cluster-files.js';

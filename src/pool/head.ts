@@ -10,7 +10,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import * as zmq from 'zeromq';
-import { taskCounters } from '../dashboard/task-counters.js';
+import { taskCounters } from '../telemetry/task-counters.js';
 import { hostIdentity, privateIpcDir } from '../transport/host-identity.js';
 import type { JobKeys } from '../transport/keys.js';
 import { SendQueue } from '../transport/send-queue.js';

@@ -5,9 +5,9 @@
  */
 import { rmSync } from 'node:fs';
 import { freemem, hostname, totalmem } from 'node:os';
-import { type LocalJob, spawnLocalRanks, tsxCommand } from '../../launcher/local-spawner.js';
-import { FEED_KEY, NodeFeed } from '../dashboard/cluster-feed.js';
+import { type LocalJob, spawnLocalRanks, tsxCommand } from '../process/local-spawner.js';
 import { packageModulePath } from '../process/package-files.js';
+import { FEED_KEY, NodeFeed } from '../telemetry/cluster-feed.js';
 import { hostIdentity } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { HeadLink } from './head-link.js';

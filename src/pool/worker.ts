@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
 import { init } from '../../collectives/init.js';
-import { freePort } from '../../launcher/local-spawner.js';
+import { freePort } from '../process/local-spawner.js';
 import { bindAddressFor, hostIdentity, privateIpcDir } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { decodePayload } from '../wire/index.js';

@@ -5,7 +5,7 @@ import {
   newJobSecret,
   spawnLocalRanks,
   tsxCommand,
-} from '../../launcher/local-spawner.js';
+} from '../process/local-spawner.js';
 import { packageModulePath } from '../process/package-files.js';
 
 /** A rank of runRanks failed: its error (name, message, remote stack) and which rank it was. */

@@ -4,9 +4,9 @@
  * every platform Node supports for tsrun is little-endian, checked once at load.
  */
 import { endianness } from 'node:os';
-import type { TypedArray } from '../../collectives/types.js';
 import { DType, MAX_DTYPE } from './enums.js';
 import { MalformedFrameError, WireTypeError } from './errors.js';
+import type { TypedArray } from './vocabulary.js';
 
 if (endianness() !== 'LE') {
   throw new Error(

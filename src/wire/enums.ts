@@ -2,8 +2,9 @@
  * Numeric codes of the header's enum fields. The values are part of protocol version 1: never renumber,
  * only append (and teach the decoder's range checks about the new maximum).
  */
-import type { ReduceOp } from '../../collectives/types.js';
+
 import { WireTypeError } from './errors.js';
+import type { ReduceOp } from './vocabulary.js';
 
 export const PROTOCOL_VERSION = 1;
 export const MAGIC = 0x7473;

@@ -10,7 +10,7 @@
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { RUNNING_FROM_SOURCE, SOURCE_CONDITION } from '../src/process/package-files.js';
+import { RUNNING_FROM_SOURCE, SOURCE_CONDITION } from './package-files.js';
 
 export interface LocalRankSpec {
   rank: number;

@@ -4,13 +4,13 @@
  * environment; says "ready" (or why it failed) over the IPC channel, then runs until `tsrun cluster stop`.
  */
 import { hostname } from 'node:os';
-import { ClusterMonitor } from '../dashboard/cluster-monitor.js';
-import { DashboardPortError } from '../dashboard/errors.js';
-import { serveDashboard } from '../dashboard/job-dashboard.js';
-import { deriveJobKeys } from '../transport/keys.js';
-import { removeClusterFiles, writeClusterFiles } from './cluster-files.js';
-import { Head } from './head.js';
-import { NodeAgent } from './node-agent.js';
+import { ClusterMonitor } from '../src/dashboard/cluster-monitor.js';
+import { DashboardPortError } from '../src/dashboard/errors.js';
+import { serveDashboard } from '../src/dashboard/job-dashboard.js';
+import { removeClusterFiles, writeClusterFiles } from '../src/pool/cluster-files.js';
+import { Head } from '../src/pool/head.js';
+import { NodeAgent } from '../src/pool/node-agent.js';
+import { deriveJobKeys } from '../src/transport/keys.js';
 
 function tell(msg: object): void {
   if (!process.send) return;

@@ -5,9 +5,10 @@
  * `CTL_MARK <json>`, mixed with the ranks' own stderr, which the launcher passes through. With a dashboard,
  * a `dash` line a second carries the host's sample, its ranks' reports and their new output lines.
  */
-import type { NodeInfo, RankInfo, RankReport } from '../src/dashboard/state-types.js';
-import type { FlightDump } from '../src/flight-record.js';
-import type { TracePart } from '../src/trace/trace-types.js';
+
+import type { FlightDump } from '../flight-record.js';
+import type { NodeInfo, RankInfo, RankReport } from '../telemetry/state-types.js';
+import type { TracePart } from '../trace/trace-types.js';
 
 export const CTL_MARK = '@@tsrun-ctl@@ ';
 
