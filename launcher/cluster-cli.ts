@@ -10,6 +10,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import yargs from 'yargs';
+import { TsrunError } from '../src/errors.js';
 import { clusterDir, readHeadInfo, readSecretFile, secretPath } from '../src/pool/cluster-files.js';
 import { HeadLink } from '../src/pool/head-link.js';
 import { PoolOp } from '../src/pool/protocol.js';
@@ -22,7 +23,7 @@ const DAEMON = packageModulePath(import.meta.url, './cluster-daemon.ts');
 export const DEFAULT_CLUSTER_PORT = 6380;
 
 /** A bad `tsrun cluster` invocation: one line, exit code 2 (as the launcher's UsageError). */
-export class ClusterUsageError extends Error {
+export class ClusterUsageError extends TsrunError {
   override name = 'ClusterUsageError';
   readonly exitCode = 2;
 }

@@ -3,7 +3,9 @@
  * A UsageError is reported as one line and exit code 2, before anything is started (or after everything
  * started so far has been stopped).
  */
-export class UsageError extends Error {
+import { TsrunError } from '../src/errors.js';
+
+export class UsageError extends TsrunError {
   override name = 'UsageError';
   readonly exitCode = 2;
 }

@@ -6,6 +6,21 @@ import type { FlightRecord } from './flight-record.js';
  */
 export class TsrunError extends Error {
   override name = 'TsrunError';
+  /**
+   * A stable identifier of the kind of failure, e.g. `ERR_TSRUN_PEER_LOST`: what code should branch on
+   * (messages are for people and may be reworded). Derived from the class name unless a subclass sets it.
+   */
+  readonly code: string;
+  constructor(message?: string, options?: ErrorOptions & { code?: string }) {
+    super(message, options);
+    this.code = options?.code ?? errorCode(new.target.name);
+  }
+}
+
+/** `PeerLostError` → `ERR_TSRUN_PEER_LOST`. */
+export function errorCode(className: string): string {
+  const words = className.replace(/Error$/, '').replace(/([a-z0-9])([A-Z])/g, '$1_$2');
+  return `ERR_TSRUN_${words.toUpperCase()}`;
 }
 
 /** A peer of the group died or its connection closed. */

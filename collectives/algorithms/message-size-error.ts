@@ -2,7 +2,9 @@
  * Raised when a received message does not have the size the algorithm computed for it: the ranks passed
  * different lengths, counts or dtypes to the same collective call.
  */
-export class MessageSizeError extends Error {
+import { TsrunError } from '../../src/errors.js';
+
+export class MessageSizeError extends TsrunError {
   override readonly name = 'MessageSizeError';
   constructor(
     readonly algorithm: string,

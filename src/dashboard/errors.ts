@@ -1,5 +1,7 @@
 /** The dashboard's user-facing errors. */
-export class DashboardPortError extends Error {
+import { TsrunError } from '../errors.js';
+
+export class DashboardPortError extends TsrunError {
   readonly exitCode = 2;
   constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
     const why =

@@ -5,12 +5,13 @@
  */
 import { open } from 'node:fs/promises';
 import { type Data, RecordBatchReader, Type } from 'apache-arrow';
+import { TsrunError } from '../errors.js';
 import { shareOfCount } from './byte-range.js';
 import { int64ToFloat64 } from './csv-arrow.js';
 import type { CsvChunk } from './csv-reader.js';
 
 /** Input that is not a readable Arrow IPC file, or a column that is not numeric. */
-export class ArrowInputError extends Error {
+export class ArrowInputError extends TsrunError {
   override name = 'ArrowInputError';
 }
 

@@ -1,7 +1,9 @@
 /** Errors of the CSV reader; each names the file and, where there is one, the line and its content. */
 
 /** A line that is not `ncols` numbers separated by commas (or not integers where int64 was asked). */
-export class CsvParseError extends Error {
+import { TsrunError } from '../errors.js';
+
+export class CsvParseError extends TsrunError {
   override name = 'CsvParseError';
   constructor(
     readonly file: string,
@@ -17,7 +19,7 @@ export class CsvParseError extends Error {
 }
 
 /** The file (or the whole input) holds no data rows. */
-export class EmptyCsvError extends Error {
+export class EmptyCsvError extends TsrunError {
   override name = 'EmptyCsvError';
   constructor(readonly file: string) {
     super(`${file}: no data rows (the file is empty or holds only a header)`);

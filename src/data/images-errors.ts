@@ -1,13 +1,15 @@
 /** Errors of the image-folder dataset; each names the file or folder to fix. */
 
-export class ImageFolderError extends Error {
+import { TsrunError } from '../errors.js';
+
+export class ImageFolderError extends TsrunError {
   constructor(message: string) {
     super(message);
     this.name = 'ImageFolderError';
   }
 }
 
-export class ImageDecodeError extends Error {
+export class ImageDecodeError extends TsrunError {
   readonly file: string;
   constructor(file: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);

@@ -1,6 +1,8 @@
 /** Errors of the tfjs glue; each message says what to change. */
 
-export class BackendUnavailableError extends Error {
+import { TsrunError } from '../errors.js';
+
+export class BackendUnavailableError extends TsrunError {
   constructor(backend: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
     super(
@@ -11,7 +13,7 @@ export class BackendUnavailableError extends Error {
   }
 }
 
-export class UnsupportedConvError extends Error {
+export class UnsupportedConvError extends TsrunError {
   constructor(kernel: string, detail: string) {
     super(`${kernel} on wasm is provided by tsrun for stride 1 and dilation 1 only; got ${detail}`);
     this.name = 'UnsupportedConvError';

@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
+import { TsrunError } from '../errors.js';
 import {
   freePort,
   makeRankEnv,
@@ -9,7 +10,7 @@ import {
 import { packageModulePath } from '../process/package-files.js';
 
 /** A rank of runRanks failed: its error (name, message, remote stack) and which rank it was. */
-export class RankFailedError extends Error {
+export class RankFailedError extends TsrunError {
   override name = 'RankFailedError';
   constructor(
     readonly rank: number,

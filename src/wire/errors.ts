@@ -3,12 +3,12 @@
  * input from the network only ever surfaces as one of these classes, so a loop can catch WireError,
  * drop or abort the peer, and keep running.
  */
-export class WireError extends Error {
-  readonly code: string;
+import { TsrunError } from '../errors.js';
+
+export class WireError extends TsrunError {
   constructor(message: string, code = 'ERR_WIRE') {
-    super(message);
+    super(message, { code });
     this.name = new.target.name;
-    this.code = code;
   }
 }
 
