@@ -3,7 +3,15 @@
  * --dump-on-failure DIR, else a private temporary one) passed to its ranks as TSRUN_FLIGHT_DIR; a rank
  * whose group fails writes rank-<r>.json there, and the root-cause block prints what they wrote.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeRecord, type FlightDump } from '../src/flight-record.js';
@@ -47,6 +55,21 @@ export function readFlightDumps(dir: string): FlightDump[] {
     }
   }
   return dumps.sort((a, b) => a.rank - b.rank);
+}
+
+/** Writes dumps received from remote hosts into DIR as rank-<r>.json (write, then rename). */
+export function writeFlightDumps(dir: string, dumps: FlightDump[]): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const d of dumps) {
+      const file = join(dir, `rank-${d.rank}.json`);
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify(d, null, 1)}\n`);
+      renameSync(tmp, file);
+    }
+  } catch (e) {
+    process.stderr.write(`tsrun: could not write the flight records to ${dir}: ${(e as Error).message}\n`);
+  }
 }
 
 /** The root-cause block's lines for the ranks that recorded their last calls. */

@@ -15,6 +15,7 @@ import type { AgentEvent } from '../src/process/agent-protocol.js';
 import { packageRootPath } from '../src/process/package-files.js';
 import type { CliOptions } from './cli-options.js';
 import { SshLaunchError, UsageError } from './errors.js';
+import { writeFlightDumps } from './flight-dumps.js';
 import { HostAgent } from './host-agent.js';
 import { type HostSlots, isLocalHost, parseHostList, readHostfile } from './hostfile.js';
 import { JobTrace } from './job-trace.js';
@@ -85,12 +86,13 @@ export async function runSshMode(o: CliOptions): Promise<number> {
     current = attempt;
     const onEvent = (i: number) => (e: AgentEvent) => {
       const host = plan[i].host;
+      // Hosts are named as in the hostfile: their own hostname() may repeat (containers, namespaces).
       if (e.ev === 'flight') {
-        attempt.flight.push(...e.dumps);
+        attempt.flight.push(...e.dumps.map((d) => ({ ...d, host })));
         return;
       }
       if (e.ev === 'trace') {
-        trace?.addRemote(e.parts);
+        trace?.addRemote(e.parts.map((p) => ({ ...p, host })));
         return;
       }
       if (e.ev === 'dash') monitor?.dash(i, e);
@@ -139,7 +141,6 @@ export async function runSshMode(o: CliOptions): Promise<number> {
             jobSecret,
             env: o.env,
             restartCount,
-            flightDir: o.dumpOnFailure ?? process.env.TSRUN_FLIGHT_DIR,
             trace: trace !== undefined,
             ...(monitor && { dashboard: { pool: o.pool, host: h.host } }),
           },
@@ -217,6 +218,10 @@ export async function runSshMode(o: CliOptions): Promise<number> {
       }
       writeTrace('failed');
       const dumps = attempt.flight.sort((a, b) => a.rank - b.rank);
+      // The agents keep their ranks' records in private directories and send them here, so DIR is on
+      // the launcher's host (a remote host's filesystem is not the user's).
+      const dumpDir = o.dumpOnFailure ?? process.env.TSRUN_FLIGHT_DIR;
+      if (dumpDir) writeFlightDumps(dumpDir, dumps);
       process.stderr.write(formatRootCause(attempt.failure, restart + 1, dumps, worldSize));
       return exitStatusFor(attempt.failure);
     }
