@@ -57,7 +57,8 @@ export async function runAgent(o: CliOptions): Promise<number> {
   const masterPort = o.masterPort === 0 ? await freePort('0.0.0.0') : o.masterPort;
   const dash = hello.dashboard;
   const relay = dash && new AgentRelay(dash, (e) => process.stderr.write(encodeEvent(e)));
-  const flight = openFlightDir(hello.flightDir);
+  // Private: the records go back in a `flight` event and the launcher writes --dump-on-failure DIR.
+  const flight = openFlightDir(undefined);
   const traceDir = hello.trace ? mkdtempSync(join(tmpdir(), 'tsrun-trace-')) : undefined;
   const env = { ...hello.env, TSRUN_FLIGHT_DIR: flight.dir, ...(traceDir && { TSRUN_TRACE_DIR: traceDir }) };
   const run = new NodeRun(

@@ -18,8 +18,6 @@ export interface AgentHello {
   restartCount: number;
   /** The launcher serves a dashboard: run ranks with the reporter and relay `dash` events. */
   dashboard?: { pool: boolean; host: string };
-  /** --dump-on-failure DIR (the same path on every host); without it the agent uses a private one. */
-  flightDir?: string;
   /** --trace: record the ranks' timelines and send them back in a `trace` event. */
   trace?: boolean;
 }
