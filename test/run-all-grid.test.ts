@@ -118,11 +118,17 @@ t.test('commands: SPMD under the launcher, pool with --workers, the contract fla
   ]);
   const [cnn] = buildGrid({ ...opts.grid, experiments: ['pneumonia'], ranks: [3], styles: ['pool'] });
   const pool = await cellCommand(cnn!, opts, '/d/xray', '/r/p.json');
-  t.same(pool.args.slice(2), [
+  const script = pool.args.indexOf('/x/experiments/pneumonia/pool.ts');
+  t.same(pool.args.slice(script), [
     ...['/x/experiments/pneumonia/pool.ts', '--input', '/d/xray', '--out', '/r/p.json'],
     ...['--epochs', '3', '--batch', '64', '--lr', '0.01', '--image-size', '64', '--workers', '3'],
   ]);
-  t.equal(pool.args[0], '--import', 'pool driver runs with the tsx loader');
+  const loader = pool.args.indexOf('--import');
+  t.ok(
+    loader >= 0 && loader < script && pool.args[loader + 1].includes('tsx'),
+    'pool driver runs with the tsx loader',
+  );
+  t.ok(pool.args.includes('--conditions=tsrun-source'), "and resolves import 'tsrun' to the sources");
 });
 
 t.test('hostfiles: Open MPI syntax, first N hosts, a driver slot for pool jobs', async (t) => {
