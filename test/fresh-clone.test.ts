@@ -2,27 +2,12 @@
 // (the CI-sized profile, PageRank in both styles with its Python peer detected; the whole grid runs in
 // run-all-quick.test.ts) and `npm test` on a test that reads the repository's reference data (k-means).
 // Nothing outside the clone may be needed. The clone is of the committed HEAD: what a user would get.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { repoRoot } from './helpers/ssh-tsrun.js';
-
-/** A user's shell: none of this test run's own variables (tap's, tsrun's, the source condition). */
-function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(TAP|_TAPJS|NODE_OPTIONS|TSRUN_|MASTER_|RANK$|WORLD_SIZE|LOCAL_|GROUP_RANK|npm_)/.test(k)) continue;
-    env[k] = v;
-  }
-  return env;
-}
-
-function run(cmd: string, args: string[], cwd: string) {
-  const r = spawnSync(cmd, args, { cwd, env: userEnv(), encoding: 'utf8', timeout: 900_000 });
-  return { code: r.status, out: r.stdout ?? '', err: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
-}
+import { runAsUser } from './helpers/user-shell.js';
 
 // npm ci, the main job and two test files: many minutes on a loaded 2-core machine.
 t.setTimeout(1_800_000);
@@ -32,16 +17,16 @@ t.teardown(() => rmSync(parent, { recursive: true, force: true }));
 const clone = join(parent, 'tsrun');
 
 t.test('git clone, npm ci: nothing beside the clone', async (t) => {
-  const c = run('git', ['clone', '--quiet', '--no-hardlinks', repoRoot, clone], parent);
+  const c = runAsUser('git', ['clone', '--quiet', '--no-hardlinks', repoRoot, clone], parent);
   t.equal(c.code, 0, c.err);
   t.same(readdirSync(parent), ['tsrun'], 'the parent folder holds only the clone');
   // npm ci takes every package from npm's cache (the lockfile names each one and its integrity).
-  const ci = run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], clone);
+  const ci = runAsUser('npm', ['ci', '--offline', '--no-audit', '--no-fund'], clone);
   t.equal(ci.code, 0, ci.err);
 });
 
 t.test('the main job runs in the clone, with every peer either run or skipped with a reason', async (t) => {
-  const r = run(
+  const r = runAsUser(
     'npm',
     ['start', '--', '--quick', '--experiments', 'pagerank', '--peers', 'auto'],
     clone,
@@ -60,7 +45,7 @@ t.test('the main job runs in the clone, with every peer either run or skipped wi
 
 t.test("npm test in the clone: the tests that read the repository's reference data", async (t) => {
   mkdirSync(join(clone, 'tmp'), { recursive: true });
-  const r = run('npm', ['test', '--', 'test/kmeans.test.ts'], clone);
+  const r = runAsUser('npm', ['test', '--', 'test/kmeans.test.ts'], clone);
   t.equal(r.code, 0, `${r.out.slice(-4000)}\n${r.err.slice(-2000)}`);
   t.match(r.out, /kmeans\.test\.ts/);
 });

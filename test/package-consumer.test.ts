@@ -2,32 +2,18 @@
 // (its dependencies from npm's cache), then that project's TypeScript and JavaScript SPMD programs under
 // `npx tsrun`, runRanks under tap and under node:test, a strict tsc run over the package's .d.ts files
 // (skipLibCheck false), and the embedded pool from plain JavaScript.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { repoRoot } from './helpers/ssh-tsrun.js';
+import { runAsUser } from './helpers/user-shell.js';
 
 const FIXTURES = new URL('./fixtures/consumer/', import.meta.url);
 
 // Pack, install and five programs: minutes on a loaded 2-core machine.
 t.setTimeout(1_200_000);
-
-/** The user's shell: none of this test run's own variables (tap's, tsrun's, the source condition). */
-function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(TAP|_TAPJS|NODE_OPTIONS|TSRUN_|MASTER_|RANK$|WORLD_SIZE|LOCAL_|GROUP_RANK|npm_)/.test(k)) continue;
-    env[k] = v;
-  }
-  return env;
-}
-
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 300_000) {
-  const r = spawnSync(cmd, args, { cwd, env: userEnv(), encoding: 'utf8', timeout: timeoutMs });
-  return { code: r.status, out: r.stdout ?? '', err: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
-}
 
 function versionOf(pkg: string): string {
   return JSON.parse(readFileSync(join(repoRoot, 'node_modules', pkg, 'package.json'), 'utf8')).version;
@@ -39,7 +25,8 @@ const project = join(work, 'project');
 
 t.before(() => {
   // prepack builds dist/ (tsc), so this is also the test of the build.
-  execFileSync('npm', ['pack', '--pack-destination', work], { cwd: repoRoot, env: userEnv(), stdio: 'pipe' });
+  const pack = runAsUser('npm', ['pack', '--pack-destination', work], repoRoot);
+  if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.err}`);
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack left no tarball in ${work}`);
   execFileSync('mkdir', ['-p', project]);
@@ -61,7 +48,7 @@ t.before(() => {
   for (const f of readdirSync(FIXTURES)) copyFileSync(new URL(f, FIXTURES), join(project, f));
   // Dependencies come from npm's cache (filled by the repository's own `npm ci`); only package metadata
   // that the cache lacks is asked of the registry.
-  const install = run(
+  const install = runAsUser(
     'npm',
     [
       'install',
@@ -76,12 +63,12 @@ t.before(() => {
     900_000,
   );
   if (install.code !== 0) throw new Error(`npm install of the tarball failed:\n${install.err}`);
-  const tapBuild = run('npx', ['tap', 'build'], project);
+  const tapBuild = runAsUser('npx', ['tap', 'build'], project);
   if (tapBuild.code !== 0) throw new Error(`tap build failed:\n${tapBuild.err}`);
 });
 
 t.test('the tarball ships the library, not the repository', async (t) => {
-  const listing = run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], repoRoot);
+  const listing = runAsUser('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], repoRoot);
   t.equal(listing.code, 0, listing.err);
   const files = (JSON.parse(listing.out) as Array<{ files: Array<{ path: string }> }>)[0].files.map(
     (f) => f.path,
@@ -107,7 +94,7 @@ function rankLines(out: string): Array<Record<string, unknown>> {
 }
 
 t.test('npx tsrun runs a TypeScript SPMD program (tsx from the package)', async (t) => {
-  const r = run('npx', ['tsrun', '--standalone', '--nproc-per-node', '3', 'hello.ts'], project);
+  const r = runAsUser('npx', ['tsrun', '--standalone', '--nproc-per-node', '3', 'hello.ts'], project);
   t.equal(r.code, 0, r.err);
   t.same(
     rankLines(r.out).map((l) => [l.lang, l.rank, l.size, l.sum]),
@@ -120,7 +107,7 @@ t.test('npx tsrun runs a TypeScript SPMD program (tsx from the package)', async 
 });
 
 t.test('npx tsrun runs a JavaScript SPMD program with plain node', async (t) => {
-  const r = run('npx', ['tsrun', '--standalone', '--nproc-per-node', '3', 'hello.mjs'], project);
+  const r = runAsUser('npx', ['tsrun', '--standalone', '--nproc-per-node', '3', 'hello.mjs'], project);
   t.equal(r.code, 0, r.err);
   const lines = rankLines(r.out);
   t.same(
@@ -139,7 +126,7 @@ t.test('npx tsrun runs a JavaScript SPMD program with plain node', async (t) => 
 });
 
 t.test('runRanks from tsrun/testing under tap', async (t) => {
-  const r = run(
+  const r = runAsUser(
     'npx',
     ['tap', '--disable-coverage', '--allow-incomplete-coverage', 'ranks.tap.test.mjs'],
     project,
@@ -149,18 +136,18 @@ t.test('runRanks from tsrun/testing under tap', async (t) => {
 });
 
 t.test('runRanks from tsrun/testing under node --test', async (t) => {
-  const r = run(process.execPath, ['--test', 'ranks.node-test.mjs'], project);
+  const r = runAsUser(process.execPath, ['--test', 'ranks.node-test.mjs'], project);
   t.equal(r.code, 0, `${r.out}\n${r.err}`);
   t.match(r.out, /# pass 1/);
 });
 
 t.test("the package's types pass the user's strict tsc (skipLibCheck false)", async (t) => {
-  const r = run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], project);
+  const r = runAsUser('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], project);
   t.equal(r.code, 0, `${r.out}\n${r.err}`);
 });
 
 t.test('the embedded pool from plain JavaScript', async (t) => {
-  const r = run(process.execPath, ['pool.mjs'], project);
+  const r = runAsUser(process.execPath, ['pool.mjs'], project);
   t.equal(r.code, 0, r.err);
   t.same(JSON.parse(r.out.trim().split('\n').at(-1) ?? '{}'), { squares: [1, 4, 9, 16], sum: 30 });
 });
