@@ -26,6 +26,7 @@ import * as select from '../collectives/algorithms/select.js';
 import type { TypedArrayConstructor } from '../collectives/algorithms/typed-views.js';
 import type { Comm } from '../collectives/comm.js';
 import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
+import { isBig, isFloat, isSigned } from './helpers/dtypes.js';
 import { MemoryWorld, ZeroCopyViolationError } from './helpers/memory-comm.js';
 
 const SIZES = Array.from({ length: 16 }, (_, i) => i + 1);
@@ -42,10 +43,6 @@ const ALL_DTYPES: TypedArrayConstructor[] = [
 const SMALL_SEGMENTS = { segmentBytes: 64, pipelineDepth: 3 };
 
 const lengthsFor = (size: number) => [...new Set([0, 1, Math.max(0, size - 1), 37, 301])];
-const isFloat = (ctor: TypedArrayConstructor) => ctor === Float32Array || ctor === Float64Array;
-const isBig = (ctor: TypedArrayConstructor) => ctor === BigInt64Array || ctor === BigUint64Array;
-const isSigned = (ctor: TypedArrayConstructor) =>
-  !(ctor === Uint8Array || ctor === Uint16Array || ctor === Uint32Array || ctor === BigUint64Array);
 
 type Cell = number | bigint;
 const cells = (x: TypedArray) => x as unknown as Cell[];

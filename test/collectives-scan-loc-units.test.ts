@@ -13,26 +13,12 @@ import { scanRecursiveDoubling } from '../collectives/algorithms/scan-recursive-
 import type { TypedArrayConstructor } from '../collectives/algorithms/typed-views.js';
 import { identityOf } from '../collectives/reduce-identity.js';
 import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
+import { ALL_DTYPES, isBig, isFloat, isSigned } from './helpers/dtypes.js';
 import { MemoryWorld } from './helpers/memory-comm.js';
 
-const DTYPES: TypedArrayConstructor[] = [
-  Float32Array,
-  Float64Array,
-  Int8Array,
-  Int16Array,
-  Int32Array,
-  Uint8Array,
-  Uint16Array,
-  Uint32Array,
-  BigInt64Array,
-  BigUint64Array,
-];
+const DTYPES = ALL_DTYPES;
 const SIZES = Array.from({ length: 12 }, (_, i) => i + 1);
 const LENGTHS = [0, 1, 37];
-const isFloat = (c: TypedArrayConstructor) => c === Float32Array || c === Float64Array;
-const isBig = (c: TypedArrayConstructor) => c === BigInt64Array || c === BigUint64Array;
-const isSigned = (c: TypedArrayConstructor) =>
-  !(c === Uint8Array || c === Uint16Array || c === Uint32Array || c === BigUint64Array);
 type Cell = number | bigint;
 const cells = (x: TypedArray) => x as unknown as Cell[];
 
