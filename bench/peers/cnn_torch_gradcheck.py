@@ -17,18 +17,8 @@ import tempfile
 import torch
 import torch.nn as nn
 
-
-class Classify(nn.Module):
-    def __init__(self, size):
-        super().__init__()
-        self.flat = 32 * (size // 2) * (size // 2)
-        self.c1 = nn.Sequential(nn.Conv2d(3, 12, 3, 1, 1), nn.BatchNorm2d(12), nn.ReLU(), nn.MaxPool2d(2))
-        self.c2 = nn.Sequential(nn.Conv2d(12, 20, 3, 1, 1), nn.ReLU())
-        self.c3 = nn.Sequential(nn.Conv2d(20, 32, 3, 1, 1), nn.BatchNorm2d(32), nn.ReLU())
-        self.fc = nn.Linear(self.flat, 2)
-
-    def forward(self, x):
-        return self.fc(self.c3(self.c2(self.c1(x))).view(-1, self.flat))
+# The seed's network, defined once for the reference trainer and this check (same folder, on sys.path).
+from cnn_torch_reference import Classify
 
 
 def short(t):
