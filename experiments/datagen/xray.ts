@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { runWindowed } from '../../collectives/algorithms/windowed.js';
 import { seededRandom } from '../../src/data/sampler-random.js';
 import { UsageError } from '../common/flags.js';
 import { runMain } from '../common/run-main.js';
@@ -96,15 +97,12 @@ export async function generateXraySet(opts: XrayGenOptions): Promise<number> {
       }
     });
   }
-  let next = 0;
-  const worker = async () => {
-    for (let j = next++; j < jobs.length; j = next++) {
-      const job = jobs[j];
-      if (!existsSync(job.path)) await writeOne(job.path, job.seed, job.label, job.index, opts.size);
-      opts.onImage?.();
-    }
-  };
-  await Promise.all(Array.from({ length: opts.concurrency ?? 4 }, worker));
+  // A few images encode at once: sharp works off the main thread.
+  await runWindowed(jobs.length, opts.concurrency ?? 4, async (j) => {
+    const job = jobs[j];
+    if (!existsSync(job.path)) await writeOne(job.path, job.seed, job.label, job.index, opts.size);
+    opts.onImage?.();
+  });
   return jobs.length;
 }
 
