@@ -2,8 +2,15 @@
 // (its dependencies from npm's cache), then that project's TypeScript and JavaScript SPMD programs under
 // `npx tsrun`, runRanks under tap and under node:test, a strict tsc run over the package's .d.ts files
 // (skipLibCheck false), and the embedded pool from plain JavaScript.
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -29,7 +36,7 @@ t.before(() => {
   if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.err}`);
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack left no tarball in ${work}`);
-  execFileSync('mkdir', ['-p', project]);
+  mkdirSync(project, { recursive: true });
   // tap's TypeScript plugin (a ts-node fork) does not load with TypeScript 7, which has no JavaScript API:
   // a project on TypeScript 7 drops it, as this repository does (tsx or tsrun run the TypeScript).
   const manifest = {
