@@ -1,7 +1,7 @@
 import { resolveHostAddress } from '../src/engines/resolve-host.js';
 import { readRankEnvironment } from '../src/env.js';
 import { RendezvousError } from '../src/errors.js';
-import { exchangeEndpoints } from '../src/rendezvous/rendezvous.js';
+import { exchangeEndpoints, waitForAllConnected } from '../src/rendezvous/rendezvous.js';
 import { StoreClient } from '../src/rendezvous/store-client.js';
 import { StoreServer } from '../src/rendezvous/store-server.js';
 import { hostIdentity, localAddressReaching, privateIpcDir } from '../src/transport/host-identity.js';
@@ -105,6 +105,7 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
     } catch (e) {
       throw new RendezvousError(`rank ${env.rank}: ${(e as Error).message}`);
     }
+    await waitForAllConnected(store, env.rank, env.size, rdzvMs);
   } catch (e) {
     await mesh?.close();
     store.close();

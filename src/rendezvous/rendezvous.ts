@@ -37,3 +37,36 @@ export async function exchangeEndpoints(
     );
   }
 }
+
+/**
+ * Waits until every rank has connected its mesh (torch's store-based barrier at the end of
+ * init_process_group). Without it a fast rank can finish its first collectives and exit while a slow
+ * rank is still dialling it, and the slow rank then waits out the whole rendezvous timeout for a
+ * handshake that can no longer come. Rank 0 serves the store, so it also waits until every other rank
+ * has read the barrier's answer: closing the store earlier would leave a slow rank's last request
+ * unanswered.
+ */
+export async function waitForAllConnected(
+  store: StoreClient,
+  rank: number,
+  size: number,
+  timeoutMs: number,
+): Promise<void> {
+  const arrived = await store.add('tsrun/connected', 1, timeoutMs);
+  if (arrived === size) await store.set('tsrun/all-connected', true, timeoutMs);
+  try {
+    await store.get('tsrun/all-connected', timeoutMs);
+    if (rank !== 0) {
+      const released = await store.add('tsrun/released', 1, timeoutMs);
+      if (released === size - 1) await store.set('tsrun/all-released', true, timeoutMs);
+    } else if (size > 1) {
+      await store.get('tsrun/all-released', timeoutMs);
+    }
+  } catch {
+    const now = await store.add('tsrun/connected', 0, 5_000).catch(() => arrived);
+    throw new RendezvousError(
+      `rendezvous at ${store.where}: only ${now} of ${size} ranks connected to their peers within ${timeoutMs} ms ` +
+        '(a rank crashed during start-up, or a firewall blocks the ranks’ data ports)',
+    );
+  }
+}
