@@ -144,6 +144,8 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
         trace?.instant(`restart ${attempt + 1}`, { of: o.maxRestarts });
         continue;
       }
+      // The timeline of a failed job is the one most worth reading.
+      writeTrace('failed');
       process.stderr.write(
         formatRootCause(failure, attempt + 1, dumps, o.nnodes === 1 ? o.nprocPerNode : undefined),
       );
