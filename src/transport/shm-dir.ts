@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -73,7 +82,21 @@ export function sweepStale(base: string): void {
       rmSync(path.join(dir, f), { force: true });
       left -= 1;
     }
-    if (left === 0) removeIfEmpty(dir);
+    if (left === 0 && olderThan(dir, EMPTY_DIR_GRACE_MS)) removeIfEmpty(dir);
+  }
+}
+
+/**
+ * A live job's directory is empty from its creation until its first large message, so only a directory
+ * left empty for a while is removed; a fresh one belongs to a job starting right now.
+ */
+const EMPTY_DIR_GRACE_MS = 60_000;
+
+function olderThan(dir: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(dir).mtimeMs > ms;
+  } catch {
+    return false;
   }
 }
 

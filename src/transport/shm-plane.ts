@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { encodeHeader, Flags, type Header, MessageKind, makeHeader, PayloadType } from '../wire/index.js';
 import { removeIfEmpty, slotFileName } from './shm-dir.js';
@@ -157,11 +157,7 @@ export class ShmPlane {
     const file = path.join(this.dir, slotFileName(this.pid, this.rank, peer));
     try {
       rmSync(file, { force: true }); // a stale file of a reused pid
-      const fd = openSync(
-        file,
-        constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        0o600,
-      );
+      const fd = createSlotFile(this.dir, file);
       const o: Outbound = { fd, file, free: [], waiting: [] };
       for (let s = SHM_SLOTS - 1; s >= 0; s--) o.free.push(s);
       this.out.set(peer, o);
@@ -324,5 +320,24 @@ function tryClose(fd: number): void {
     closeSync(fd);
   } catch {
     // already closed
+  }
+}
+
+/**
+ * Creates a slot file. The job directory is made lazily by the first rank and may have been swept as
+ * empty by another job's start-up (sweepStale) before any file landed in it: then it is made again.
+ */
+function createSlotFile(dir: string, file: string): number {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return openSync(
+        file,
+        constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o600,
+      );
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw e;
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
   }
 }
