@@ -28,6 +28,11 @@ export interface Comm {
    * itself modify later in the same call — never to protect the caller's buffers after return.
    */
   readonly sendsCompleteOnReturn?: boolean;
+  /**
+   * The host index of every rank of the group (equal numbers = same host), for topology-aware algorithms.
+   * Missing when the group has one host or topology-aware selection is off.
+   */
+  readonly hosts?: readonly number[];
   /** Records which algorithm the call chose (select.ts), for the flight recorder and the timeline. */
   note?(algorithm: string): void;
   /**

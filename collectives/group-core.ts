@@ -138,10 +138,23 @@ export class GroupCore implements GroupEndpoint {
     }
   }
 
+  private hostsOfMembers: readonly number[] | null | undefined;
+
+  /** The host index of each group rank, when the world knows its hosts (computed once). */
+  private get memberHosts(): readonly number[] | undefined {
+    if (this.hostsOfMembers === undefined) {
+      const h = this.world.hosts;
+      this.hostsOfMembers = h.length === 0 ? null : this.members.map((g) => h[g]);
+    }
+    return this.hostsOfMembers ?? undefined;
+  }
+
   private commFor(call: CallState, stepBase: number): Comm {
+    const hosts = this.memberHosts;
     return {
       rank: this.rank,
       size: this.size,
+      ...(hosts && { hosts }),
       send: (peer, step, data) => this.sendTo(call, peer, stepBase + step, data),
       recv: (peer, step) => this.recvFrom(call, peer, stepBase + step),
       recvInto: (peer, step, dst) => this.recvInto(call, peer, stepBase + step, dst),

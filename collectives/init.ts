@@ -6,8 +6,9 @@ import { StoreClient } from '../src/rendezvous/store-client.js';
 import { StoreServer } from '../src/rendezvous/store-server.js';
 import { hostIdentity, localAddressReaching, privateIpcDir } from '../src/transport/host-identity.js';
 import { deriveJobKeys } from '../src/transport/keys.js';
-import { PeerMesh } from '../src/transport/peer-mesh.js';
+import { type PeerEndpoint, PeerMesh } from '../src/transport/peer-mesh.js';
 import { sharedMemoryDir } from '../src/transport/shm-dir.js';
+import { hostIndices, spansHostsWithSharing } from './algorithms/host-layout.js';
 import { alignTraceClock, traceCollectives } from './call-trace.js';
 import { GroupCore } from './group-core.js';
 import { stopWatching, watchForIdleExit } from './idle-exit.js';
@@ -86,6 +87,7 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
   const server = env.rank === 0 ? await StoreServer.serve(bindAddress, env.masterPort, keys) : undefined;
   const store = StoreClient.connect(env.masterAddr, env.masterPort, keys);
   let mesh: PeerMesh | undefined;
+  let peers: PeerEndpoint[];
   try {
     mesh = await PeerMesh.listen({
       rank: env.rank,
@@ -98,7 +100,7 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
       ipcOnly: env.localSize === env.size,
       shmDir: env.localSize > 1 ? sharedMemoryDir(keys.jobId, opts.env ?? process.env) : undefined,
     });
-    const peers = await exchangeEndpoints(store, mesh.local, env.size, rdzvMs);
+    peers = await exchangeEndpoints(store, mesh.local, env.size, rdzvMs);
     await alignTraceClock(store, env.rank, env.localRank);
     try {
       await mesh.connect(peers, rdzvMs);
@@ -113,6 +115,10 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
     throw e;
   }
   const world = new World(env.rank, env.size, env.localRank, env.localSize, mesh, store, server);
+  if ((opts.env ?? process.env).TSRUN_HIERARCHICAL !== '0') {
+    const hosts = hostIndices(peers.map((p) => p.host));
+    if (spansHostsWithSharing(hosts)) world.hosts = hosts;
+  }
   const core = new GroupCore(
     world,
     0,

@@ -103,9 +103,9 @@ export class ProcessGroup {
     if (INTEGER_ONLY.has(op) && (d === DType.Float32 || d === DType.Float64)) {
       throw new TypeError(`allReduce: op '${op}' needs an integer dtype, got ${x.constructor.name}`);
     }
-    return this.core.run(fp(CollectiveOp.AllReduce, x, redOpFromName(op)), opts, async (comm) => {
+    return this.core.run(fp(CollectiveOp.AllReduce, x, redOpFromName(op)), opts, async (comm, phase) => {
       // The algorithms finish 'avg' themselves (one division, on the reduced values).
-      await algo.allReduce(comm, x, op);
+      await algo.allReduce(comm, x, op, phase);
       return x;
     });
   }

@@ -23,6 +23,11 @@ export class World {
   private orphanCount = 0;
   readonly lost = new Set<number>();
   closed = false;
+  /**
+   * The host index of every world rank (hostIndices), set at init when the job spans hosts and some host
+   * runs several ranks; empty otherwise, which keeps every algorithm flat.
+   */
+  hosts: readonly number[] = [];
 
   constructor(
     readonly rank: number,

@@ -10,6 +10,7 @@
 import t from 'tap';
 import { allGatherVBruck } from '../collectives/algorithms/allgatherv-bruck.js';
 import { allGatherVRing } from '../collectives/algorithms/allgatherv-ring.js';
+import { allReduceHierarchical } from '../collectives/algorithms/allreduce-hierarchical.js';
 import { allReduceRecursiveDoubling } from '../collectives/algorithms/allreduce-recursive-doubling.js';
 import { allReduceRing } from '../collectives/algorithms/allreduce-ring.js';
 import { allToAllVPairwise } from '../collectives/algorithms/alltoallv-pairwise.js';
@@ -140,7 +141,29 @@ const ALLREDUCES: [string, AllReduceFn][] = [
   ['allreduce-ring', (c, x, op) => allReduceRing(c, x, op, SMALL_SEGMENTS)],
   ['allreduce-ring (1 MiB segments)', (c, x, op) => allReduceRing(c, x, op)],
   ['select.allReduce', (c, x, op) => select.allReduce(c, x, op)],
+  // Hosts interleaved (rank r on host r mod 3) so sub-group numbering differs from group numbering.
+  [
+    'allreduce-hierarchical',
+    (c, x, op) =>
+      allReduceHierarchical(
+        phasesOf(c),
+        Array.from({ length: c.size }, (_, r) => r % 3),
+        x,
+        op,
+        select,
+      ),
+  ],
 ];
+
+/** GroupCore's phase(n) over the in-memory Comm: the same ranks, steps offset by n << 24. */
+function phasesOf(c: Comm): (n: number) => Comm {
+  return (n) => ({
+    rank: c.rank,
+    size: c.size,
+    send: (p, step, d) => c.send(p, (n << 24) + step, d),
+    recv: (p, step) => c.recv(p, (n << 24) + step),
+  });
+}
 
 async function checkAllReduce(
   fn: AllReduceFn,

@@ -8,6 +8,7 @@ import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { allGatherVBruck } from './allgatherv-bruck.js';
 import { allGatherVRing } from './allgatherv-ring.js';
+import { allReduceHierarchical } from './allreduce-hierarchical.js';
 import {
   allReduceLocRecursiveDoubling,
   type LocOp,
@@ -20,6 +21,7 @@ import { barrierDissemination } from './barrier-dissemination.js';
 import { broadcastBinomial } from './broadcast-binomial.js';
 import { broadcastScatterAllGather } from './broadcast-scatter-allgather.js';
 import { gatherVDirect } from './gatherv-direct.js';
+import { spansHostsWithSharing } from './host-layout.js';
 import { reduceBinomial } from './reduce-binomial.js';
 import { reduceScatterGather } from './reduce-scatter-gather.js';
 import { reduceScatterRing } from './reduce-scatter-ring.js';
@@ -43,14 +45,21 @@ export const REDUCE_BINOMIAL_MAX_BYTES = 64 * 1024;
 /** Ring segment passes in flight at once. */
 export const RING_PIPELINE_DEPTH = 4;
 
-export type AllReduceAlgorithm = 'recursive-doubling' | 'ring';
+export type AllReduceAlgorithm = 'recursive-doubling' | 'ring' | 'hierarchical';
 export type BroadcastAlgorithm = 'binomial' | 'scatter-allgather';
 export type AllGatherAlgorithm = 'bruck' | 'ring';
 export type ReduceAlgorithm = 'binomial' | 'scatter-gather';
 
-export function allReduceAlgorithm(bytes: number, size: number, length: number): AllReduceAlgorithm {
+export function allReduceAlgorithm(
+  bytes: number,
+  size: number,
+  length: number,
+  hosts?: readonly number[],
+): AllReduceAlgorithm {
   // With fewer elements than ranks some ring blocks are empty and the ring only adds steps.
-  return bytes <= ALLREDUCE_RECURSIVE_DOUBLING_MAX_BYTES || length < size ? 'recursive-doubling' : 'ring';
+  if (bytes <= ALLREDUCE_RECURSIVE_DOUBLING_MAX_BYTES || length < size) return 'recursive-doubling';
+  // Across hosts with several ranks on one, the network is the slow link: let only host leaders use it.
+  return spansHostsWithSharing(hosts) ? 'hierarchical' : 'ring';
 }
 
 export function broadcastAlgorithm(bytes: number, size: number): BroadcastAlgorithm {
@@ -68,10 +77,21 @@ export function reduceAlgorithm(bytes: number, size: number, length: number): Re
 
 const ringOptions = () => ({ segmentBytes: RING_SEGMENT_BYTES, pipelineDepth: RING_PIPELINE_DEPTH });
 
-/** In place; returns x. */
-export function allReduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T> {
-  const a = allReduceAlgorithm(x.byteLength, comm.size, x.length);
+/**
+ * In place; returns x. `phase` (the call's Comm per phase, GroupCore's) enables the hierarchical
+ * algorithm, which runs its steps on sub-groups in phases 1–3.
+ */
+export function allReduce<T extends TypedArray>(
+  comm: Comm,
+  x: T,
+  op: ReduceOp,
+  phase?: (n: number) => Comm,
+): Promise<T> {
+  const a = allReduceAlgorithm(x.byteLength, comm.size, x.length, phase && comm.hosts);
   comm.note?.(`allreduce-${a}`);
+  if (a === 'hierarchical' && phase && comm.hosts) {
+    return allReduceHierarchical(phase, comm.hosts, x, op, { reduce, allReduce, broadcast });
+  }
   return a === 'ring' ? allReduceRing(comm, x, op, ringOptions()) : allReduceRecursiveDoubling(comm, x, op);
 }
 

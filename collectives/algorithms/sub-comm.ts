@@ -1,0 +1,21 @@
+import type { Comm } from '../comm.js';
+
+/**
+ * The Comm of a subset of a call's ranks, numbered 0..members.length-1 in the order given. Steps pass
+ * through unchanged, so every subset step of one call needs its own phase Comm (GroupCore's `phase(n)`).
+ * The inner algorithm's `note` is dropped: the call keeps the name of the algorithm that composed it.
+ */
+export function subComm(comm: Comm, members: readonly number[]): Comm {
+  const rank = members.indexOf(comm.rank);
+  if (rank < 0) throw new RangeError(`subComm: rank ${comm.rank} is not among ${members.join(', ')}`);
+  const { recvInto } = comm;
+  return {
+    rank,
+    size: members.length,
+    send: (peer, step, data) => comm.send(members[peer], step, data),
+    recv: (peer, step) => comm.recv(members[peer], step),
+    ...(recvInto && { recvInto: (peer, step, dst) => recvInto.call(comm, members[peer], step, dst) }),
+    sendsCompleteOnReturn: comm.sendsCompleteOnReturn,
+    ...(comm.scratch && { scratch: comm.scratch.bind(comm) }),
+  };
+}
