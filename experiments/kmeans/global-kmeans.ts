@@ -139,7 +139,7 @@ export async function globalLloyd(blocks: BlockPhases, opts: GlobalOptions): Pro
  * Blocks held in this process (a rank's share, in file order); `gather` exchanges the partials with
  * the other participants (all-gather in rank order = file order, since shares are contiguous).
  */
-export class GatheredBlocks implements BlockPhases {
+class GatheredBlocks implements BlockPhases {
   private readonly scratch = new Scratch();
 
   constructor(

@@ -16,11 +16,11 @@ import { runMain } from '../common/run-main.js';
 import { openEdgeFile, readEdgeShare } from './edges.js';
 import { globalPagerank } from './global-pagerank.js';
 import { type PagerankArgs, paperText, parsePagerankArgs } from './options.js';
-import { type PaperComm, paperPagerankSpmd } from './paper-spmd.js';
+import { paperPagerankSpmd } from './paper-spmd.js';
 
 async function main(): Promise<void> {
   const args: PagerankArgs = parsePagerankArgs('experiments/pagerank/spmd.ts');
-  const pg = (await initGroup()) as unknown as PaperComm & { destroy(): Promise<void> };
+  const pg = await initGroup();
   const t0 = performance.now();
   const file = await openEdgeFile(args.input, args.skipBadLines);
   const chunks = readEdgeShare(file, pg.rank, pg.size);
