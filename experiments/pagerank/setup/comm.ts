@@ -2,7 +2,7 @@
  * The collectives PageRank's SPMD modes use, as a narrow interface: the setup and the drivers name
  * only what they call, and the process group (docs/ARCHITECTURE.md "Public API") is passed as it is.
  */
-import type { TypedArray } from '../../src/wire/vocabulary.js';
+import type { TypedArray } from '../../../src/wire/vocabulary.js';
 
 export interface PagerankComm {
   readonly rank: number;
