@@ -33,13 +33,3 @@ export async function finishRun(
   if (out !== undefined) await writeFileAtomic(out, `${JSON.stringify(result, null, 1)}\n`);
   process.stdout.write(`${paperText.join('\n')}\n`);
 }
-
-export async function writeResult(out: string | undefined, result: object): Promise<string> {
-  const text = `${JSON.stringify(result, null, 1)}\n`;
-  if (out !== undefined) await writeFileAtomic(out, text);
-  return text;
-}
-
-export function printPaperText(lines: string[]): void {
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
