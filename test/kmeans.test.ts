@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { clusterBlock } from '../experiments/kmeans/block-kmeans.js';
-import { listBlocks, loadBlock } from '../experiments/kmeans/blocks.js';
-import { type Gather, globalKmeans } from '../experiments/kmeans/global-kmeans.js';
-import { NumpyRandomState } from '../experiments/kmeans/mt19937.js';
+import { type Gather, globalKmeans } from '../experiments/kmeans/drivers/global-spmd.js';
+import { clusterBlock } from '../experiments/kmeans/kernels/block-kmeans.js';
+import { NumpyRandomState } from '../experiments/kmeans/kernels/mt19937.js';
+import { listBlocks, loadBlock } from '../experiments/kmeans/setup/blocks.js';
 
 const fixtures = new URL('./fixtures/reference/', import.meta.url);
 const blobs = fileURLToPath(new URL('blobs.csv', fixtures));

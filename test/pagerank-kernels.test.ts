@@ -1,15 +1,15 @@
 import t from 'tap';
-import { ChebyshevWeights, chebyshevUpdate } from '../experiments/pagerank/chebyshev.js';
-import { buildCsr, rowCounts } from '../experiments/pagerank/csr.js';
-import { degreeOrder } from '../experiments/pagerank/degree-order.js';
-import { IdIndex, ownerOf } from '../experiments/pagerank/id-index.js';
-import { indexLocalEdges, localDegrees } from '../experiments/pagerank/local-edges.js';
-import { csrOfRows } from '../experiments/pagerank/owned-rows.js';
-import { labelRows, ownerOfRow } from '../experiments/pagerank/row-blocks.js';
-import { ScoreSum } from '../experiments/pagerank/score-sum.js';
-import { accumulateRows, segmentRows, wholeRows } from '../experiments/pagerank/segmented-rows.js';
-import { mergeTop, topK } from '../experiments/pagerank/top-k.js';
-import { torchPageRank } from '../experiments/pagerank/torch-ppr.js';
+import { ChebyshevWeights, chebyshevUpdate } from '../experiments/pagerank/kernels/chebyshev.js';
+import { buildCsr, rowCounts } from '../experiments/pagerank/kernels/csr.js';
+import { IdIndex, ownerOf } from '../experiments/pagerank/kernels/id-index.js';
+import { ScoreSum } from '../experiments/pagerank/kernels/score-sum.js';
+import { accumulateRows, segmentRows, wholeRows } from '../experiments/pagerank/kernels/segmented-rows.js';
+import { mergeTop, topK } from '../experiments/pagerank/kernels/top-k.js';
+import { torchPageRank } from '../experiments/pagerank/kernels/torch-ppr.js';
+import { degreeOrder } from '../experiments/pagerank/setup/degree-order.js';
+import { indexLocalEdges, localDegrees } from '../experiments/pagerank/setup/local-edges.js';
+import { csrOfRows } from '../experiments/pagerank/setup/owned-rows.js';
+import { labelRows, ownerOfRow } from '../experiments/pagerank/setup/row-blocks.js';
 
 t.test('IdIndex numbers ids in first-seen order and survives growth', async (t) => {
   const idx = new IdIndex(4);

@@ -5,7 +5,6 @@
  */
 import { init, type ProcessGroup } from 'tsrun';
 
-export { init };
 export type ExperimentGroup = ProcessGroup;
 
 /** Joins the job's process group; `timeoutMs` overrides the default timeout of every collective. */

@@ -9,7 +9,7 @@
  */
 
 /** Small fast seeded PRNG (sfc32); `next53` gives uniform doubles in [0, 1) with 53 random bits. */
-export class Sfc32 {
+class Sfc32 {
   private a: number;
   private b: number;
   private c: number;
@@ -36,7 +36,7 @@ export class Sfc32 {
 }
 
 /** Largest sparse id, as Friendster's. */
-export const MAX_ID = 124_836_180;
+const MAX_ID = 124_836_180;
 
 export interface GraphModel {
   nodes: number;

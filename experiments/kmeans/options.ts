@@ -1,5 +1,6 @@
 /** Flags of both k-means scripts (docs/ARCHITECTURE.md "Experiments"), defined once with their help text. */
 import { experimentCli, requirePositive, UsageError } from '../common/flags.js';
+import type { GlobalResult } from './drivers/global-lloyd.js';
 
 export interface KmeansArgs {
   input: string;
@@ -51,6 +52,18 @@ export function parseKmeansArgs(script: string, argv?: string[]): KmeansArgs {
     maxIter: a['max-iter'],
     tol: a.tol,
     skipBadLines: a['skip-bad-lines'],
+  };
+}
+
+/** The JSON fields of a global-mode run over `blocks` blocks. */
+export function globalFields(r: GlobalResult, blocks: number) {
+  return {
+    rows: r.rows,
+    blocks,
+    calinski_harabasz: r.calinski_harabasz,
+    centroids: r.centroids,
+    inertia: r.inertia,
+    iterations: r.iterations,
   };
 }
 

@@ -1,6 +1,7 @@
 /** Flags of both PageRank scripts (docs/ARCHITECTURE.md "Experiments"), defined once with their help text. */
 import { experimentCli, requirePositive, UsageError } from '../common/flags.js';
-import type { Ranked } from './top-k.js';
+import type { PaperResult } from './drivers/paper-spmd.js';
+import type { Ranked } from './kernels/top-k.js';
 
 export interface PagerankArgs {
   input: string;
@@ -67,6 +68,19 @@ export function parsePagerankArgs(script: string, argv?: string[]): PagerankArgs
     blockEdges: a['block-edges'],
     blockMb: a['block-mb'],
     skipBadLines: a['skip-bad-lines'],
+  };
+}
+
+/** The JSON fields of a paper-mode run; `blockSize` is the block size as the style's flag gives it. */
+export function paperFields(r: PaperResult, blockSize: { block_edges: number } | { block_mb: number }) {
+  return {
+    nodes: r.nodes,
+    edges: r.edges,
+    blocks: r.blocks,
+    ...blockSize,
+    iterations: r.maxIterations,
+    sum: r.sum,
+    top: r.top,
   };
 }
 

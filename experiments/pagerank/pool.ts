@@ -5,21 +5,19 @@
  *   tsrun --pool --hostfile hosts experiments/pagerank/pool.ts --input edges.csv   # a cluster
  *
  * global: partitions loaded once into the workers' object stores, one product task per partition
- * and iteration, the driver combines (global-pool.ts). paper: one torch_ppr task per --block-mb
- * block of the file (the seed's Ray blocks), scores summed per id on the driver in block order.
+ * and iteration, the driver combines (drivers/global-pool.ts). paper: one torch_ppr task per
+ * --block-mb block of the file (the seed's Ray blocks), scores summed per id on the driver in block
+ * order (drivers/paper-pool.ts).
  */
 import { connect } from '../../src/pool/index.js';
 import { Progress } from '../common/progress.js';
-import { printPaperText, writeResult } from '../common/result.js';
+import { finishRun } from '../common/result.js';
 import { runMain } from '../common/run-main.js';
-import { edgeBlocks, openEdgeFile } from './edges.js';
-import { EmptyGraphError } from './errors.js';
-import { globalPagerankPool } from './global-pool.js';
-import { type PagerankArgs, paperText, parsePagerankArgs } from './options.js';
-import { ScoreSum } from './score-sum.js';
-import { topK } from './top-k.js';
-
-const TASKS = new URL('./pool-tasks.ts', import.meta.url);
+import { globalPagerankPool } from './drivers/global-pool.js';
+import { paperPagerankPool } from './drivers/paper-pool.js';
+import type { Ranked } from './kernels/top-k.js';
+import { type PagerankArgs, paperFields, paperText, parsePagerankArgs } from './options.js';
+import { openEdgeFile } from './setup/edges.js';
 
 async function main(): Promise<void> {
   const args: PagerankArgs = parsePagerankArgs('experiments/pagerank/pool.ts');
@@ -29,7 +27,7 @@ async function main(): Promise<void> {
     const workers = pool.workers ?? args.workers ?? 1;
     const t0 = performance.now();
     const progress = new Progress('[pagerank pool]', args.maxIter, 'iterations');
-    let result: Record<string, unknown>;
+    let result: { top: Ranked[] };
     if (args.mode === 'global') {
       const r = await globalPagerankPool(pool, file, workers, {
         damping: args.damping,
@@ -43,64 +41,28 @@ async function main(): Promise<void> {
           progress.note(`iteration ${it} L1 change ${l1.toExponential(3)} ${sec.toFixed(3)}s`),
       });
       if (!r.converged) progress.note(`not converged after ${r.iterations} iterations (--max-iter)`);
-      result = {
-        nodes: r.nodes,
-        edges: r.edges,
-        iterations: r.iterations,
-        converged: r.converged,
-        sum: r.sum,
-        top: r.top,
-      };
+      result = r;
     } else {
-      type T = typeof import('./pool-tasks.js');
-      const block = pool.remote<T['paperBlock']>(TASKS, 'paperBlock');
-      const blocks = edgeBlocks(file, args.blockMb * 1048576);
-      const sums = new ScoreSum(1 << 16);
-      const blockProgress = new Progress('[pagerank pool]', blocks.length, 'blocks');
-      let maxIt = 0;
-      let edges = 0;
-      // map() yields in input order, so the per-id sums are added in block order on every run.
-      const argsList = blocks.map((b): [string, number, number, boolean] => [
-        args.input,
-        b.start,
-        b.end,
-        args.skipBadLines,
-      ]);
-      for await (const r of pool.map(block, argsList, { maxInFlight: 2 * workers })) {
-        sums.add(r.ids, r.scores);
-        if (r.iterations > maxIt) maxIt = r.iterations;
-        edges += r.edges;
-        blockProgress.tick(1, `${r.iterations} iterations`);
-      }
-      if (edges === 0) throw new EmptyGraphError(args.input);
-      const { ids, scores } = sums.entries();
-      let total = 0;
-      for (let i = 0; i < scores.length; i++) total += scores[i];
-      let sum = 0;
-      for (let i = 0; i < scores.length; i++) {
-        scores[i] /= total;
-        sum += scores[i];
-      }
-      result = {
-        nodes: ids.length,
-        edges,
-        blocks: blocks.length,
-        block_mb: args.blockMb,
-        iterations: maxIt,
-        sum,
-        top: topK(ids, scores, args.top),
-      };
+      let blockProgress: Progress | undefined;
+      const r = await paperPagerankPool(pool, file, workers, {
+        blockBytes: args.blockMb * 1048576,
+        top: args.top,
+        file: args.input,
+        skipBadLines: args.skipBadLines,
+        onBlocks: (n) => {
+          blockProgress = new Progress('[pagerank pool]', n, 'blocks');
+        },
+        onBlock: (it) => blockProgress?.tick(1, `${it} iterations`),
+      });
+      result = paperFields(r, { block_mb: args.blockMb });
     }
     const seconds = (performance.now() - t0) / 1000;
-    await writeResult(args.out, {
-      experiment: 'pagerank',
-      style: 'pool',
-      mode: args.mode,
-      ranks: workers,
-      seconds,
-      ...result,
-    });
-    printPaperText(paperText(args, workers, result.top as [number, number][], seconds, 'pool'));
+    await finishRun(
+      args.out,
+      { experiment: 'pagerank', style: 'pool', mode: args.mode, ranks: workers },
+      { seconds, ...result },
+      paperText(args, workers, result.top, seconds, 'pool'),
+    );
   } finally {
     await pool.close();
   }

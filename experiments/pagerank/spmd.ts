@@ -5,27 +5,28 @@
  *
  * global: each rank reads its byte range of the edges, node ids are mapped to dense indices across
  * ranks, each rank owns a range of rows, and every iteration ends with one all-gather of the owners'
- * slices (global-pagerank.ts).
+ * slices (drivers/global-spmd.ts).
  * paper: the seed's per-block torch_ppr method over fixed blocks of --block-edges edges
- * (paper-spmd.ts); rank 0 merges and prints. Progress goes to stderr, the paper's text to stdout.
+ * (drivers/paper-spmd.ts); rank 0 merges and prints. Progress goes to stderr, the paper's text to stdout.
  */
 import { initGroup } from '../common/process-group.js';
 import { Progress } from '../common/progress.js';
-import { printPaperText, writeResult } from '../common/result.js';
+import { finishRun } from '../common/result.js';
 import { runMain } from '../common/run-main.js';
-import { openEdgeFile, readEdgeShare } from './edges.js';
-import { globalPagerank } from './global-pagerank.js';
-import { type PagerankArgs, paperText, parsePagerankArgs } from './options.js';
-import { type PaperComm, paperPagerankSpmd } from './paper-spmd.js';
+import { globalPagerank } from './drivers/global-spmd.js';
+import { paperPagerankSpmd } from './drivers/paper-spmd.js';
+import type { Ranked } from './kernels/top-k.js';
+import { type PagerankArgs, paperFields, paperText, parsePagerankArgs } from './options.js';
+import { openEdgeFile, readEdgeShare } from './setup/edges.js';
 
 async function main(): Promise<void> {
   const args: PagerankArgs = parsePagerankArgs('experiments/pagerank/spmd.ts');
-  const pg = (await initGroup()) as unknown as PaperComm & { destroy(): Promise<void> };
+  const pg = await initGroup();
   const t0 = performance.now();
   const file = await openEdgeFile(args.input, args.skipBadLines);
   const chunks = readEdgeShare(file, pg.rank, pg.size);
   const progress = new Progress(`[pagerank rank ${pg.rank}]`, args.maxIter, 'iterations');
-  let result: Record<string, unknown>;
+  let result: { top: Ranked[] };
   if (args.mode === 'global') {
     const r = await globalPagerank(pg, chunks, {
       damping: args.damping,
@@ -51,14 +52,7 @@ async function main(): Promise<void> {
         `not converged after ${r.iterations} iterations (--max-iter); reporting the last iterate`,
       );
     }
-    result = {
-      nodes: r.nodes,
-      edges: r.edges,
-      iterations: r.iterations,
-      converged: r.converged,
-      sum: r.sum,
-      top: r.top,
-    };
+    result = r;
   } else {
     const r = await paperPagerankSpmd(pg, chunks, {
       blockEdges: args.blockEdges,
@@ -66,27 +60,16 @@ async function main(): Promise<void> {
       file: args.input,
       onBlock: (b, it) => progress.note(`block ${b} ${it} iterations`),
     });
-    result = {
-      nodes: r.nodes,
-      edges: r.edges,
-      blocks: r.blocks,
-      block_edges: args.blockEdges,
-      iterations: r.maxIterations,
-      sum: r.sum,
-      top: r.top,
-    };
+    result = paperFields(r, { block_edges: args.blockEdges });
   }
   const seconds = (performance.now() - t0) / 1000;
   if (pg.rank === 0) {
-    await writeResult(args.out, {
-      experiment: 'pagerank',
-      style: 'spmd',
-      mode: args.mode,
-      ranks: pg.size,
-      seconds,
-      ...result,
-    });
-    printPaperText(paperText(args, pg.size, result.top as [number, number][], seconds, 'spmd'));
+    await finishRun(
+      args.out,
+      { experiment: 'pagerank', style: 'spmd', mode: args.mode, ranks: pg.size },
+      { seconds, ...result },
+      paperText(args, pg.size, result.top, seconds, 'spmd'),
+    );
   }
   await pg.destroy();
 }

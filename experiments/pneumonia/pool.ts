@@ -7,11 +7,10 @@
  *   node bin/tsrun.js --pool --nproc-per-node 3 experiments/pneumonia/pool.ts --input data/xray
  */
 import { connect } from '../../src/pool/index.js';
-import { printPaperText, writeResult } from '../common/result.js';
 import { runMain } from '../common/run-main.js';
 import { parsePneumoniaFlags } from './options.js';
 import type { PoolEvent, trainOnWorker } from './pool-task.js';
-import { paperText, progressLine, toJson } from './report.js';
+import { finishPneumonia, TrainProgress } from './report.js';
 
 const TASK = new URL('./pool-task.ts', import.meta.url);
 
@@ -20,8 +19,7 @@ async function main(): Promise<void> {
   const pool = await connect(flags.workers === undefined ? {} : { workers: flags.workers });
   try {
     const ranks = pool.workers ?? flags.workers ?? 1;
-    const t0 = performance.now();
-    let done = 0;
+    const progress = new TrainProgress(flags.epochs);
     const onEvent = (v: unknown) => {
       const e = v as PoolEvent;
       if (e.kind === 'error') {
@@ -31,25 +29,9 @@ async function main(): Promise<void> {
           `pneumonia: backend ${e.name}, ${ranks} pool worker(s), image size ${flags.imageSize}\n`,
         );
       } else if (e.kind === 'step') {
-        done++;
-        const s = e.step;
-        const sec = (performance.now() - t0) / 1000;
-        process.stderr.write(
-          progressLine('', {
-            epoch: s.epoch,
-            epochs: flags.epochs,
-            step: s.step,
-            steps: s.steps,
-            loss: s.loss,
-            imgPerSec: s.images / s.epochSeconds,
-            etaSec: (sec / done) * (s.steps * flags.epochs - done),
-          }),
-        );
+        process.stderr.write(progress.step(e.step));
       } else {
-        const m = e.epoch;
-        process.stderr.write(
-          `epoch ${m.epoch}: loss ${m.loss.toFixed(6)} val accuracy ${m.valAccuracy.toFixed(4)} (${m.seconds.toFixed(1)} s)\n`,
-        );
+        process.stderr.write(progress.epoch(e.epoch));
       }
     };
     const results = await pool.spmd<Awaited<ReturnType<typeof trainOnWorker>>>(
@@ -60,16 +42,7 @@ async function main(): Promise<void> {
     );
     const first = results[0];
     if (first === undefined) throw new Error('pool rank 0 returned no result');
-    printPaperText(paperText(first.result));
-    await writeResult(
-      flags.out,
-      toJson('pool', ranks, first.result, {
-        backend: first.backend,
-        imageSize: flags.imageSize,
-        batch: flags.batch,
-        lr: flags.lr,
-      }),
-    );
+    await finishPneumonia(flags, 'pool', ranks, first.result, first.backend);
   } finally {
     await pool.close();
   }

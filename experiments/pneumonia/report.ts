@@ -1,9 +1,9 @@
-import type { TrainResult } from './train.js';
+import { finishRun } from '../common/result.js';
+import type { PneumoniaFlags } from './options.js';
+import type { EpochMetrics, StepInfo, TrainResult } from './train.js';
 
-export interface PneumoniaJson {
-  experiment: 'pneumonia';
-  style: 'spmd' | 'pool';
-  ranks: number;
+/** The JSON fields of a run after its identity (experiment, style, ranks). */
+interface PneumoniaFields {
   epochs: number;
   seconds: number;
   losses: number[];
@@ -22,25 +22,24 @@ export interface PneumoniaJson {
   sync_checks: number;
 }
 
-export function toJson(
+/** The end of a run, on rank 0 or the pool's driver: the result JSON to `--out`, the paper's text on stdout. */
+export function finishPneumonia(
+  flags: PneumoniaFlags,
   style: 'spmd' | 'pool',
   ranks: number,
   r: TrainResult,
-  extra: { backend: string; imageSize: number; batch: number; lr: number },
-): PneumoniaJson {
-  return {
-    experiment: 'pneumonia',
-    style,
-    ranks,
+  backend: string,
+): Promise<void> {
+  const fields: PneumoniaFields = {
     epochs: r.losses.length,
     seconds: r.seconds,
     losses: r.losses,
     accuracy: r.accuracy,
     images_per_sec: r.imagesPerSec,
-    backend: extra.backend,
-    image_size: extra.imageSize,
-    batch: extra.batch,
-    lr: extra.lr,
+    backend,
+    image_size: flags.imageSize,
+    batch: flags.batch,
+    lr: flags.lr,
     val_accuracies: r.valAccuracies,
     images_tested: r.testImages,
     train_seconds: r.trainSeconds,
@@ -49,10 +48,11 @@ export function toJson(
     steps: r.steps,
     sync_checks: r.syncChecks,
   };
+  return finishRun(flags.out, { experiment: 'pneumonia', style, ranks }, fields, paperText(r));
 }
 
 /** The seed's text result: time, classes, per-epoch training loss, images tested, accuracy. */
-export function paperText(r: TrainResult): string[] {
+function paperText(r: TrainResult): string[] {
   return [
     `Training time: ${r.seconds.toFixed(2)} seconds`,
     `Classes: ${r.classes.join(', ')}`,
@@ -68,21 +68,28 @@ function clock(sec: number): string {
   return m > 0 ? `${m}m${Math.round(sec % 60)}s` : `${sec.toFixed(1)}s`;
 }
 
-/** One progress line per batch for stderr: images/s and ETA of the run. */
-export function progressLine(
-  rankLabel: string,
-  s: {
-    epoch: number;
-    epochs: number;
-    step: number;
-    steps: number;
-    loss: number;
-    imgPerSec: number;
-    etaSec: number;
-  },
-): string {
-  return (
-    `${rankLabel}epoch ${s.epoch}/${s.epochs} batch ${s.step}/${s.steps} loss ${s.loss.toFixed(4)} ` +
-    `${s.imgPerSec.toFixed(1)} img/s ETA ${clock(s.etaSec)}\n`
-  );
+/**
+ * The stderr lines of a run on rank 0 or the pool's driver: one a batch (loss, images/s and the ETA
+ * of the run, from the batches counted since construction) and one an epoch.
+ */
+export class TrainProgress {
+  private done = 0;
+  private readonly t0 = performance.now();
+
+  constructor(private readonly epochs: number) {}
+
+  /** Counts one batch and returns its line. */
+  step(s: StepInfo): string {
+    this.done++;
+    const sec = (performance.now() - this.t0) / 1000;
+    const eta = (sec / this.done) * (s.steps * this.epochs - this.done);
+    return (
+      `epoch ${s.epoch}/${this.epochs} batch ${s.step}/${s.steps} loss ${s.loss.toFixed(4)} ` +
+      `${(s.images / s.epochSeconds).toFixed(1)} img/s ETA ${clock(eta)}\n`
+    );
+  }
+
+  epoch(m: EpochMetrics): string {
+    return `epoch ${m.epoch}: loss ${m.loss.toFixed(6)} val accuracy ${m.valAccuracy.toFixed(4)} (${m.seconds.toFixed(1)} s)\n`;
+  }
 }

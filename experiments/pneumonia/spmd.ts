@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const pg = await joinGroup();
   // No destroy() after a failure: its closing barrier would fail against the other ranks and its error
   // would hide the root cause; exiting non-zero lets the launcher stop the job.
-  await runPneumonia('spmd', flags, pg ?? soloGroup);
+  await runPneumonia(flags, pg ?? soloGroup);
   await pg?.destroy();
 }
 

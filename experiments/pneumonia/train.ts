@@ -23,7 +23,7 @@ import { BatchNormState, initParams, paramSpecs } from './model.js';
  * larger steps; the README's pneumonia section gives the measurements.
  */
 
-export const CLASSES = ['NORMAL', 'PNEUMONIA'];
+const CLASSES = ['NORMAL', 'PNEUMONIA'];
 
 export interface TrainOptions {
   input: string;

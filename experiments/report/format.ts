@@ -1,6 +1,6 @@
 /** Number and label formatting shared by the charts and the Markdown tables. */
 
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes <= 0) return '?';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = bytes;

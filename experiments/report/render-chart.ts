@@ -16,7 +16,7 @@ export interface RenderedChart {
 const PNG_DENSITY_DPI = 144;
 
 /** Compiles a vega-lite spec to SVG without a browser, then rasterises it with sharp. */
-export async function renderSvgAndPng(spec: vl.TopLevelSpec): Promise<{ svg: string; png: Buffer }> {
+async function renderSvgAndPng(spec: vl.TopLevelSpec): Promise<{ svg: string; png: Buffer }> {
   const compiled = vl.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {

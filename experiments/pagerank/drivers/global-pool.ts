@@ -11,16 +11,16 @@
  * A·c (N values in all, where edge partitions would return N values each), and the driver does the
  * update (Chebyshev-weighted, as the SPMD style).
  */
-import type { ObjectRef, Pool } from '../../src/pool/index.js';
-import { ChebyshevWeights } from './chebyshev.js';
-import type { EdgeFile } from './edges.js';
-import { EmptyGraphError } from './errors.js';
-import type { GlobalOptions, GlobalResult } from './global-pagerank.js';
-import { IdIndex } from './id-index.js';
-import { labelRows } from './row-blocks.js';
-import { updateBlock } from './row-step.js';
-import type { SegmentedRows } from './segmented-rows.js';
-import { topK } from './top-k.js';
+import type { ObjectRef, Pool } from '../../../src/pool/index.js';
+import { ChebyshevWeights } from '../kernels/chebyshev.js';
+import { IdIndex } from '../kernels/id-index.js';
+import { updateBlock } from '../kernels/row-step.js';
+import type { SegmentedRows } from '../kernels/segmented-rows.js';
+import { topK } from '../kernels/top-k.js';
+import type { EdgeFile } from '../setup/edges.js';
+import { EmptyGraphError } from '../setup/errors.js';
+import { labelRows } from '../setup/row-blocks.js';
+import type { GlobalOptions, GlobalResult } from './global-spmd.js';
 
 const TASKS = new URL('./pool-tasks.ts', import.meta.url);
 

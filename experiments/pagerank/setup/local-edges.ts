@@ -4,8 +4,9 @@
  * setup (a hash probe per end, about one cache miss each), so the sorted-by-node1 order of SNAP files
  * is used: a node1 equal to the previous line's is not looked up again, which halves the probes there.
  */
+
+import { IdIndex } from '../kernels/id-index.js';
 import type { EdgeChunk } from './edges.js';
-import { IdIndex } from './id-index.js';
 
 export interface LocalEdges {
   ends: Int32Array;

@@ -1,14 +1,16 @@
 /**
- * Remote functions of pool.ts (named by this module's URL + export name, so every worker imports the
- * same code). Partitions, their splits and the row blocks are task results that stay in the
- * producing worker's object store; the driver passes their refs back, and the pool's locality-aware
- * scheduler runs each task on the worker that holds its largest argument (see global-pool.ts).
+ * Remote functions of the pool drivers (global-pool.ts, paper-pool.ts), named by this module's URL +
+ * export name, so every worker imports the same code. Partitions, their splits and the row blocks are
+ * task results that stay in the producing worker's object store; the driver passes their refs back,
+ * and the pool's locality-aware scheduler runs each task on the worker that holds its largest argument
+ * (see global-pool.ts).
  */
-import { type EdgeFile, edgeBlockChunks, loadEdgeBlock, openEdgeFile } from './edges.js';
-import { indexLocalEdges, localDegrees } from './local-edges.js';
-import { csrOfRows, partsFor } from './owned-rows.js';
-import { accumulateRows, type SegmentedRows, segmentRows } from './segmented-rows.js';
-import { type BlockScores, torchPageRank } from './torch-ppr.js';
+
+import { accumulateRows, type SegmentedRows, segmentRows } from '../kernels/segmented-rows.js';
+import { type BlockScores, torchPageRank } from '../kernels/torch-ppr.js';
+import { type EdgeFile, edgeBlockChunks, loadEdgeBlock, openEdgeFile } from '../setup/edges.js';
+import { indexLocalEdges, localDegrees } from '../setup/local-edges.js';
+import { csrOfRows, partsFor } from '../setup/owned-rows.js';
 
 /** One partition's edges as local indices, the ids they stand for and each id's local degree. */
 export interface Partition {

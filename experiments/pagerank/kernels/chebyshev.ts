@@ -24,9 +24,9 @@
  * - the networkx fixture graph (3,040 nodes): plain 25 steps (L1 error 1.2e-8); 8 plain then [-d, 0.7]
  *   22 (3.0e-9).
  */
-export const PLAIN_STEPS = 8;
+const PLAIN_STEPS = 8;
 /** The interval's upper end as a fraction of d (0.68 for d = 0.85). */
-export const UPPER = 0.8;
+const UPPER = 0.8;
 
 export interface StepWeights {
   omega: number;

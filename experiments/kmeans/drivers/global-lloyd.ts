@@ -6,29 +6,16 @@
  * both styles. The partials are tiny (3k + 1 doubles a block), so this costs nothing measurable.
  *
  * The loop below runs on the driver (pool) or on every rank (SPMD); a `BlockPhases` evaluates one phase
- * on every block and returns the partials, blocks in file order (possibly split over several arrays).
+ * on every block and returns the partials, blocks in file order (possibly split over several arrays):
+ * GatheredBlocks over a rank's blocks (global-spmd.ts), PoolBlocks over tasks (global-pool.ts).
  *
  * Stopping rule, as sklearn: stop when the summed squared centroid shift is <= tol. sklearn also stops
  * when no label changed; that case needs no count of changed labels, because unchanged labels give
  * bit-identical sums, so the new centroids equal the old ones and the shift is exactly 0.
  */
-import { chFromSums } from './calinski-harabasz.js';
-import {
-  centreBlock,
-  Scratch,
-  STATS_WIDTH,
-  samplePartial,
-  statsPartial,
-  stepPartial,
-  stepWidth,
-  VARIANCE_WIDTH,
-  variancePartial,
-  WITHIN_WIDTH,
-  withinPartial,
-} from './global-partials.js';
-import { kmeansPlusPlus } from './kmeans-plusplus.js';
-
-export type Gather = (local: Float64Array) => Promise<Float64Array[]>;
+import { chFromSums } from '../kernels/calinski-harabasz.js';
+import { STATS_WIDTH, stepWidth, VARIANCE_WIDTH, WITHIN_WIDTH } from '../kernels/global-partials.js';
+import { kmeansPlusPlus } from '../kernels/kmeans-plusplus.js';
 
 /** One phase on every block; each resolves to all blocks' partials in file order. */
 export interface BlockPhases {
@@ -133,76 +120,4 @@ export async function globalLloyd(blocks: BlockPhases, opts: GlobalOptions): Pro
     calinski_harabasz: chFromSums(acc, within[0]),
     iterations,
   };
-}
-
-/**
- * Blocks held in this process (a rank's share, in file order); `gather` exchanges the partials with
- * the other participants (all-gather in rank order = file order, since shares are contiguous).
- */
-export class GatheredBlocks implements BlockPhases {
-  private readonly scratch = new Scratch();
-
-  constructor(
-    private readonly xs: Float64Array[],
-    private readonly ys: Float64Array[],
-    private readonly gather: Gather,
-  ) {
-    let most = 0;
-    for (const x of xs) if (x.length > most) most = x.length;
-    this.scratch.fit(most);
-  }
-
-  private each(
-    width: number,
-    fill: (x: Float64Array, y: Float64Array, out: Float64Array, o: number) => void,
-  ) {
-    const out = new Float64Array(this.xs.length * width);
-    for (let b = 0; b < this.xs.length; b++) fill(this.xs[b], this.ys[b], out, b * width);
-    return this.gather(out);
-  }
-
-  stats() {
-    return this.each(STATS_WIDTH, statsPartial);
-  }
-
-  sample(mx: number, my: number, rate: number) {
-    const parts = this.xs.map((x, b) => samplePartial(x, this.ys[b], mx, my, rate));
-    const len = parts.reduce((a, p) => a + p.length, 0);
-    const mine = new Float64Array(len);
-    let at = 0;
-    for (const p of parts) {
-      mine.set(p, at);
-      at += p.length;
-    }
-    return this.gather(mine);
-  }
-
-  centre(mx: number, my: number) {
-    for (let b = 0; b < this.xs.length; b++) centreBlock(this.xs[b], this.ys[b], mx, my);
-    return this.each(VARIANCE_WIDTH, variancePartial);
-  }
-
-  step(centers: Float64Array) {
-    const { labels, dist } = this.scratch;
-    return this.each(stepWidth(centers.length >> 1), (x, y, out, o) =>
-      stepPartial(x, y, centers, labels, dist, out, o),
-    );
-  }
-
-  within(centers: Float64Array, means: Float64Array) {
-    const { labels, dist } = this.scratch;
-    return this.each(WITHIN_WIDTH, (x, y, out, o) =>
-      withinPartial(x, y, centers, means, labels, dist, out, o),
-    );
-  }
-}
-
-/** Runs global k-means over this participant's blocks (x/y are centred in place). */
-export function globalKmeans(
-  xs: Float64Array[],
-  ys: Float64Array[],
-  gather: Gather,
-  opts: GlobalOptions,
-): Promise<GlobalResult> {
-  return globalLloyd(new GatheredBlocks(xs, ys, gather), opts);
 }

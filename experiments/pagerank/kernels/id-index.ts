@@ -8,7 +8,7 @@
 const EMPTY = -1;
 
 /** 32-bit mix of an integer-valued double (low and high words), good enough for sequential ids. */
-export function hashId(id: number): number {
+function hashId(id: number): number {
   const lo = id >>> 0;
   const hi = Math.floor(id / 4294967296) | 0;
   let h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1);

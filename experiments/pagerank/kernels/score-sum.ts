@@ -3,6 +3,7 @@
  * and a growing Float64Array of sums, so a merge of millions of ids never builds a JS object per id.
  */
 import { IdIndex } from './id-index.js';
+import { type Ranked, topK } from './top-k.js';
 
 export class ScoreSum {
   private readonly index: IdIndex;
@@ -34,5 +35,21 @@ export class ScoreSum {
   entries(): { ids: Float64Array; scores: Float64Array } {
     const n = this.index.size;
     return { ids: this.index.ids.slice(), scores: this.sums.slice(0, n) };
+  }
+
+  /**
+   * The scores scaled to sum 1 (the seed's normalisation after summing blocks): the number of ids, the
+   * k best and the sum of the scaled scores (1 up to rounding).
+   */
+  normalisedTop(k: number): { nodes: number; top: Ranked[]; sum: number } {
+    const { ids, scores } = this.entries();
+    let total = 0;
+    for (let i = 0; i < scores.length; i++) total += scores[i];
+    let sum = 0;
+    for (let i = 0; i < scores.length; i++) {
+      scores[i] /= total;
+      sum += scores[i];
+    }
+    return { nodes: ids.length, top: topK(ids, scores, k), sum };
   }
 }

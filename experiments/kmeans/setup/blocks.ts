@@ -4,9 +4,15 @@
  * Arrow IPC file. Blocks depend only on the file, never on the number of ranks or workers.
  */
 
-import { inspectArrow } from '../../src/data/arrow-ipc.js';
-import type { CsvInfo } from '../../src/data/index.js';
-import { fixedBlocks, inspectCsv, isArrowFile, loadCsvRange, readArrowChunks } from '../../src/data/index.js';
+import { inspectArrow } from '../../../src/data/arrow-ipc.js';
+import type { CsvInfo } from '../../../src/data/index.js';
+import {
+  fixedBlocks,
+  inspectCsv,
+  isArrowFile,
+  loadCsvRange,
+  readArrowChunks,
+} from '../../../src/data/index.js';
 
 export type Block = { kind: 'csv'; start: number; end: number } | { kind: 'arrow'; index: number };
 

@@ -13,7 +13,7 @@
 import type { Csr } from './csr.js';
 
 /** log2 of the columns per segment: 2^19 float64 values = 4 MiB, a share of the 32 MiB L3 here. */
-export const SEGMENT_SHIFT = 19;
+const SEGMENT_SHIFT = 19;
 
 const PAIRS_PER_CALL = 1 << 14;
 

@@ -1,16 +1,17 @@
 /**
- * The phases of global k-means (global-kmeans.ts) as pool tasks: each block is loaded once by a task
- * and stays in that worker's object store; every phase is one small task per block, whose result (a
- * few doubles) comes back to the driver, which sums them in block order exactly as the SPMD ranks do.
+ * `--mode global` in the pool style: Lloyd's loop (global-lloyd.ts) runs on the driver, its phases as
+ * pool tasks. Each block is loaded once by a task and stays in that worker's object store; every phase
+ * is one small task per block, whose result (a few doubles) comes back to the driver, which sums them
+ * in block order exactly as the SPMD ranks do.
  */
-import type { ObjectRef, Pool } from '../../src/pool/index.js';
-import type { Block, BlockFile } from './blocks.js';
-import type { BlockPhases } from './global-kmeans.js';
+import type { ObjectRef, Pool } from '../../../src/pool/index.js';
+import { type Block, type BlockFile, type BlockInput, blockFile } from '../setup/blocks.js';
+import { type BlockPhases, type GlobalOptions, type GlobalResult, globalLloyd } from './global-lloyd.js';
 
 const TASKS = new URL('./pool-tasks.ts', import.meta.url);
 type T = typeof import('./pool-tasks.js');
 
-export class PoolBlocks implements BlockPhases {
+class PoolBlocks implements BlockPhases {
   private refs: ObjectRef<Float64Array>[];
   private readonly stats_;
   private readonly sample_;
@@ -67,4 +68,15 @@ export class PoolBlocks implements BlockPhases {
   within(centers: Float64Array, means: Float64Array) {
     return this.pool.get(this.refs.map((r) => this.within_(r, centers, means)));
   }
+}
+
+/** Loads every block of `input` into the workers' stores (`onLoaded(index)` as each is ready), then runs global k-means. */
+export async function globalKmeansPool(
+  pool: Pool,
+  input: BlockInput,
+  opts: GlobalOptions & { onLoaded?: (block: number) => void },
+): Promise<GlobalResult> {
+  const blocks = new PoolBlocks(pool, blockFile(input), input.blocks);
+  await blocks.loaded((i) => opts.onLoaded?.(i));
+  return globalLloyd(blocks, opts);
 }

@@ -55,7 +55,7 @@ export function clusterSums(x: Float64Array, y: Float64Array, labels: Int32Array
 }
 
 /** sklearn's tolerance: tol × mean over features of the variance. */
-export function scaledTolerance(x: Float64Array, y: Float64Array, tol: number): number {
+function scaledTolerance(x: Float64Array, y: Float64Array, tol: number): number {
   const n = x.length;
   let mx = 0;
   let my = 0;

@@ -7,8 +7,8 @@
  * The exchange runs in rounds of at most ROUND_EDGES edges per rank, so the send buffers (and the
  * all-to-all's private copies of them) stay small next to the edge list itself.
  */
-import type { Csr } from './csr.js';
-import type { PagerankComm } from './global-comm.js';
+import type { Csr } from '../kernels/csr.js';
+import type { PagerankComm } from './comm.js';
 import { ownerOfRow } from './row-blocks.js';
 
 const ROUND_EDGES = 1 << 22;

@@ -5,13 +5,13 @@
  * ranks send that rank the rest of the block (one all-to-all). Each rank sums its blocks' scores per
  * id, and rank 0 merges the ranks' sums and normalises them.
  */
-import type { TypedArray } from '../../src/wire/vocabulary.js';
-import { concatEdges, type EdgeChunk } from './edges.js';
-import { EmptyGraphError } from './errors.js';
-import type { PagerankComm } from './global-comm.js';
-import { ScoreSum } from './score-sum.js';
-import { type Ranked, topK } from './top-k.js';
-import { torchPageRank } from './torch-ppr.js';
+import type { TypedArray } from '../../../src/wire/vocabulary.js';
+import { ScoreSum } from '../kernels/score-sum.js';
+import type { Ranked } from '../kernels/top-k.js';
+import { torchPageRank } from '../kernels/torch-ppr.js';
+import type { PagerankComm } from '../setup/comm.js';
+import { concatEdges, type EdgeChunk } from '../setup/edges.js';
+import { EmptyGraphError } from '../setup/errors.js';
 
 export interface PaperComm extends PagerankComm {
   gather<T extends TypedArray>(x: T, root?: number): Promise<T[] | undefined>;
@@ -109,20 +109,5 @@ export async function paperPagerankSpmd(
     return { edges: total, blocks, maxIterations, nodes: 0, top: [], sum: 0 };
   const merged = new ScoreSum(Math.max(16, ids.length));
   for (let r = 0; r < allIds.length; r++) merged.add(allIds[r], allScores[r]);
-  const final = merged.entries();
-  let sum = 0;
-  for (let i = 0; i < final.scores.length; i++) sum += final.scores[i];
-  let normSum = 0;
-  for (let i = 0; i < final.scores.length; i++) {
-    final.scores[i] /= sum;
-    normSum += final.scores[i];
-  }
-  return {
-    edges: total,
-    blocks,
-    maxIterations,
-    nodes: final.ids.length,
-    top: topK(final.ids, final.scores, opts.top),
-    sum: normSum,
-  };
+  return { edges: total, blocks, maxIterations, ...merged.normalisedTop(opts.top) };
 }

@@ -14,18 +14,18 @@
  * Memory per rank: the rank's edges and owned entries as Int32 plus a few N-length vectors.
  */
 
-import { collectGarbage } from '../common/collect-garbage.js';
-import { ChebyshevWeights } from './chebyshev.js';
-import type { EdgeChunk } from './edges.js';
-import { EmptyGraphError } from './errors.js';
-import type { PagerankComm } from './global-comm.js';
-import { assignGlobalIds, type GlobalIds } from './id-mapping.js';
-import { indexLocalEdges, type LocalEdges, localDegrees } from './local-edges.js';
-import { buildOwnedRows } from './owned-rows.js';
-import { labelRows } from './row-blocks.js';
-import { rowStep } from './row-step.js';
-import { type SegmentedRows, segmentRows } from './segmented-rows.js';
-import { mergeTop, type Ranked, topK } from './top-k.js';
+import { collectGarbage } from '../../common/collect-garbage.js';
+import { ChebyshevWeights } from '../kernels/chebyshev.js';
+import { rowStep } from '../kernels/row-step.js';
+import { type SegmentedRows, segmentRows } from '../kernels/segmented-rows.js';
+import { mergeTop, type Ranked, topK } from '../kernels/top-k.js';
+import type { PagerankComm } from '../setup/comm.js';
+import type { EdgeChunk } from '../setup/edges.js';
+import { EmptyGraphError } from '../setup/errors.js';
+import { assignGlobalIds, type GlobalIds } from '../setup/id-mapping.js';
+import { indexLocalEdges, type LocalEdges, localDegrees } from '../setup/local-edges.js';
+import { buildOwnedRows } from '../setup/owned-rows.js';
+import { labelRows } from '../setup/row-blocks.js';
 
 export interface GlobalOptions {
   damping?: number;

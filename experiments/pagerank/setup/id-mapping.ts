@@ -5,8 +5,9 @@
  * 0..c-1, the counts give each owner an offset, and the owners reply with the global index of every id
  * asked for (a second all-to-all). Memory per rank: the rank's distinct ids plus the owned ones.
  */
-import type { PagerankComm } from './global-comm.js';
-import { IdIndex, ownerOf } from './id-index.js';
+
+import { IdIndex, ownerOf } from '../kernels/id-index.js';
+import type { PagerankComm } from './comm.js';
 
 export interface GlobalIds {
   /** Number of nodes of the whole graph. */

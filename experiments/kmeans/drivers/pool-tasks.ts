@@ -1,13 +1,12 @@
 /**
- * Remote functions of pool.ts (named by this module's URL + export name, so every worker imports the
- * same code). A loaded block is one Float64Array [x0..xn-1, y0..yn-1]: a typed array travels and is
- * stored as its raw bytes. Large blocks stay in the loading worker's object store, and the pool's
- * locality-aware scheduler runs each later phase of a block on the worker that holds it. Tasks never
- * modify their arguments (a worker caches decoded arguments, and a stolen task gets its own copy), so
- * a block's partial is the same wherever it runs.
+ * Remote functions of the pool drivers (paper-pool.ts, global-pool.ts), named by this module's URL +
+ * export name, so every worker imports the same code. A loaded block is one Float64Array
+ * [x0..xn-1, y0..yn-1]: a typed array travels and is stored as its raw bytes. Large blocks stay in the
+ * loading worker's object store, and the pool's locality-aware scheduler runs each later phase of a
+ * block on the worker that holds it. Tasks never modify their arguments (a worker caches decoded
+ * arguments, and a stolen task gets its own copy), so a block's partial is the same wherever it runs.
  */
-import { type BlockResult, clusterBlock } from './block-kmeans.js';
-import { type Block, type BlockFile, loadBlock } from './blocks.js';
+import { type BlockResult, clusterBlock } from '../kernels/block-kmeans.js';
 import {
   centreBlock,
   Scratch,
@@ -20,7 +19,8 @@ import {
   variancePartial,
   WITHIN_WIDTH,
   withinPartial,
-} from './global-partials.js';
+} from '../kernels/global-partials.js';
+import { type Block, type BlockFile, loadBlock } from '../setup/blocks.js';
 
 /** Labels/distances reused by every task of this worker (tasks of one worker run one at a time). */
 const scratch = new Scratch();

@@ -13,7 +13,7 @@ import {
   readArrowChunks,
   readCsvChunks,
   shareOfRange,
-} from '../../src/data/index.js';
+} from '../../../src/data/index.js';
 import { EdgeListError, EmptyGraphError } from './errors.js';
 
 export interface EdgeChunk {
