@@ -1,12 +1,14 @@
 /**
  * One rank of bench/collectives.ts: times all_reduce, broadcast and all_gather at each size the way
- * bench/peers/torch_gloo.py does (barrier before every iteration, median seconds), and rank 0 prints
+ * bench/peers/torch_gloo.py does (barrier before every iteration, median seconds; OPS=all_reduce,... picks
+ * the operations), and rank 0 prints
  * one JSON line per measurement.
  */
 import { init } from 'tsrun';
 
 const sizes = (process.env.SIZES ?? '4,1024,65536,1048576,16777216,67108864').split(',').map(Number);
 const mode = process.env.TSRUN_ENCRYPT === '1' ? 'curve' : 'plain';
+const wanted = new Set((process.env.OPS ?? 'all_reduce,broadcast,all_gather').split(','));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,7 +27,7 @@ for (const nbytes of sizes) {
     ['broadcast', () => pg.broadcast(x, 0)],
     ['all_gather', () => pg.allGather(x, { out: gathered })],
   ];
-  for (const [op, fn] of ops) {
+  for (const [op, fn] of ops.filter(([name]) => wanted.has(name))) {
     await fn();
     const ts: number[] = [];
     for (let i = 0; i < iters; i++) {

@@ -141,7 +141,8 @@ const ALLREDUCES: [string, AllReduceFn][] = [
   ['allreduce-ring', (c, x, op) => allReduceRing(c, x, op, SMALL_SEGMENTS)],
   ['allreduce-ring (1 MiB segments)', (c, x, op) => allReduceRing(c, x, op)],
   ['select.allReduce', (c, x, op) => select.allReduce(c, x, op)],
-  // Hosts interleaved (rank r on host r mod 3) so sub-group numbering differs from group numbering.
+  // Hosts interleaved (rank r on host r mod 3) so sub-group numbering differs from group numbering; sizes
+  // that are multiples of 3 take the reduce-scatter path, the others the leaders' path.
   [
     'allreduce-hierarchical',
     (c, x, op) =>

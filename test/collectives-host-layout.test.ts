@@ -14,9 +14,12 @@ t.test('hostIndices numbers hosts in order of first appearance', async (t) => {
 
 t.test('hostLayout: this host’s ranks and every host’s leader', async (t) => {
   const hosts = [0, 1, 0, 2, 1, 1];
-  t.same(hostLayout(hosts, 0), { local: [0, 2], leaders: [0, 1, 3] });
+  t.same(hostLayout(hosts, 0), { local: [0, 2], leaders: [0, 1, 3] }, 'uneven hosts: no column');
   t.same(hostLayout(hosts, 4), { local: [1, 4, 5], leaders: [0, 1, 3] });
   t.same(hostLayout(hosts, 3), { local: [3], leaders: [0, 1, 3] });
+  const even = [1, 0, 1, 0, 2, 2];
+  t.same(hostLayout(even, 2), { local: [0, 2], leaders: [0, 1, 4], column: [2, 3, 5] });
+  t.same(hostLayout(even, 1), { local: [1, 3], leaders: [0, 1, 4], column: [0, 1, 4] });
 });
 
 t.test('hierarchical only when several hosts and one of them shares', async (t) => {

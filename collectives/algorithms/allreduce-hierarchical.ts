@@ -1,14 +1,18 @@
 /**
  * All-reduce for a group that spans hosts with several ranks on some of them (Open MPI's coll/han, NCCL's
- * tree within and ring across nodes): reduce onto each host's leader over shared memory, all-reduce among
- * the leaders over the network, broadcast from each leader over shared memory. Only the leaders touch the
- * network, once each: a flat ring over p ranks on h hosts crosses hosts h times per pass with 2(p-1)/p of
- * the vector each, this sends 2(h-1)/h of it per leader.
+ * multi-node rings): shared memory within a host, the network only between hosts.
  *
- * The three steps are the flat algorithms of select.ts on sub-groups, each in its own phase of the call.
+ * - Every host runs the same number L of ranks (the usual layout): reduce-scatter within each host (ring,
+ *   shared memory), so local rank i holds block i of its host's sum; all-reduce block i among the local
+ *   ranks i of every host (network, L streams at once); all-gather the blocks within each host. Each rank
+ *   sends 2(L-1)/L of the vector within its host and 2(h-1)/(hL) of it across hosts; a flat ring over the
+ *   same ranks crosses hosts h times per pass with 2(p-1)/p of the vector each.
+ * - Uneven hosts: reduce onto each host's lowest rank, all-reduce among those leaders, broadcast back.
  *
- * Bitwise reproducibility: every element is reduced along one fixed order (host-local reduction, then the
- * leaders' all-reduce, which gives identical bits on every leader), then only copied: every rank gets the
+ * The steps are the flat algorithms of select.ts on sub-groups, each in its own phase of the call.
+ *
+ * Bitwise reproducibility: every element is reduced along one fixed order (within its host, then across
+ * hosts in an all-reduce that gives identical bits on every rank), then only copied: every rank gets the
  * same bits, run after run, for the same host layout. A different layout sums in a different order.
  */
 
@@ -22,6 +26,8 @@ export interface FlatAlgorithms {
   reduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, root: number): Promise<T>;
   allReduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T>;
   broadcast<T extends TypedArray>(comm: Comm, x: T, root: number): Promise<T>;
+  reduceScatter<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T>;
+  allGatherV<T extends TypedArray>(comm: Comm, x: T, counts: readonly number[], out?: T): Promise<T[]>;
 }
 
 export async function allReduceHierarchical<T extends TypedArray>(
@@ -33,9 +39,20 @@ export async function allReduceHierarchical<T extends TypedArray>(
 ): Promise<T> {
   assertOpSupported(x, op);
   const rank = phase(1).rank;
-  const { local, leaders } = hostLayout(hosts, rank);
+  const { local, leaders, column } = hostLayout(hosts, rank);
   // 'avg' must divide by the whole group once, not by each sub-group.
   const inner: ReduceOp = op === 'avg' ? 'sum' : op;
+  if (column && x.length >= local.length) {
+    const within = local.length;
+    const block = within > 1 ? await flat.reduceScatter(subComm(phase(1), local), x, inner) : x;
+    if (column.length > 1) await flat.allReduce(subComm(phase(2), column), block, inner);
+    if (op === 'avg') finishAvg(block, hosts.length);
+    if (within > 1) {
+      const counts = local.map((_, i) => blockEnd(x.length, i + 1, within) - blockEnd(x.length, i, within));
+      await flat.allGatherV(subComm(phase(3), local), block, counts, x);
+    }
+    return x;
+  }
   if (local.length > 1) await flat.reduce(subComm(phase(1), local), x, inner, 0);
   if (rank === local[0]) {
     if (leaders.length > 1) await flat.allReduce(subComm(phase(2), leaders), x, inner);
@@ -43,4 +60,9 @@ export async function allReduceHierarchical<T extends TypedArray>(
   }
   if (local.length > 1) await flat.broadcast(subComm(phase(3), local), x, 0);
   return x;
+}
+
+/** Where block i of n elements split among p ranks begins (reduce-scatter's blocks: floor(n*i/p)). */
+function blockEnd(n: number, i: number, p: number): number {
+  return Math.floor((n * i) / p);
 }

@@ -21,20 +21,26 @@ export interface HostLayout {
   local: number[];
   /** The leading (lowest) rank of every host, ascending. */
   leaders: number[];
+  /**
+   * When every host runs the same number of ranks: the rank at this rank's local position on every host,
+   * in the order of `leaders` (this rank included).
+   */
+  column?: number[];
 }
 
 export function hostLayout(hosts: readonly number[], rank: number): HostLayout {
-  const local: number[] = [];
-  const leaders: number[] = [];
-  const seen = new Set<number>();
+  const byHost = new Map<number, number[]>();
   hosts.forEach((h, r) => {
-    if (h === hosts[rank]) local.push(r);
-    if (!seen.has(h)) {
-      seen.add(h);
-      leaders.push(r);
-    }
+    const list = byHost.get(h);
+    if (list) list.push(r);
+    else byHost.set(h, [r]);
   });
-  return { local, leaders };
+  const groups = [...byHost.values()];
+  const local = byHost.get(hosts[rank]) ?? [];
+  const leaders = groups.map((g) => g[0]);
+  const uniform = groups.every((g) => g.length === local.length);
+  const at = local.indexOf(rank);
+  return uniform ? { local, leaders, column: groups.map((g) => g[at]) } : { local, leaders };
 }
 
 /**

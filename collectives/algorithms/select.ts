@@ -90,7 +90,13 @@ export function allReduce<T extends TypedArray>(
   const a = allReduceAlgorithm(x.byteLength, comm.size, x.length, phase && comm.hosts);
   comm.note?.(`allreduce-${a}`);
   if (a === 'hierarchical' && phase && comm.hosts) {
-    return allReduceHierarchical(phase, comm.hosts, x, op, { reduce, allReduce, broadcast });
+    return allReduceHierarchical(phase, comm.hosts, x, op, {
+      reduce,
+      allReduce,
+      broadcast,
+      reduceScatter,
+      allGatherV,
+    });
   }
   return a === 'ring' ? allReduceRing(comm, x, op, ringOptions()) : allReduceRecursiveDoubling(comm, x, op);
 }
