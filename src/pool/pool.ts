@@ -28,8 +28,9 @@ import {
 import type { HeadLink } from './head-link.js';
 import { isObjectRef, ObjectRef } from './object-ref.js';
 import { type ObjectFetcher, type ObjectServer, type StoredObject, storedBytes } from './object-server.js';
+import { readPoolConfig } from './pool-config.js';
 import type { Location } from './protocol.js';
-import { blobFrames, type PoolMessage, PoolOp, pushBlob } from './protocol.js';
+import { type PoolMessage, PoolOp, pushBlob, storedFromBlobs } from './protocol.js';
 import type {
   AnyFn,
   MapOptions,
@@ -39,7 +40,7 @@ import type {
   SpmdOptions,
 } from './remote-types.js';
 import { traceDriverThread, traceSubmit, tracing } from './task-trace.js';
-import { type DoneItem, INLINE_MAX_BYTES, type TaskSpec } from './task-types.js';
+import type { DoneItem, TaskSpec } from './task-types.js';
 
 enum State {
   Pending,
@@ -74,6 +75,8 @@ export class Pool {
   private closed = false;
   private lostError: Error | undefined;
   private readonly events = new Map<string, (value: unknown, rank: number) => void>();
+  /** Values and arguments at most this large travel inline (PoolConfig.inlineMaxBytes). */
+  private readonly inlineMaxBytes = readPoolConfig().inlineMaxBytes;
   private readonly registry = new FinalizationRegistry<string>((id) => this.release(id));
   private readonly actors = new ActorClient({
     submit: (mod, fn, args, cpus, actor) =>
@@ -164,7 +167,7 @@ export class Pool {
     const wire = new Array<unknown>(args.length);
     for (let i = 0; i < args.length; i++) {
       let a = args[i];
-      if (!isObjectRef(a) && travelsAsObject(a)) {
+      if (!isObjectRef(a) && travelsAsObject(a, this.inlineMaxBytes)) {
         a = this.put(a);
         keep ??= [];
         keep.push(a as ObjectRef);
@@ -247,15 +250,7 @@ export class Pool {
         const e = this.entries.get(d.id);
         if (!e) continue;
         if (d.ok) {
-          if (d.meta) {
-            const m2 = d.meta;
-            e.stored = {
-              payloadType: m2.payloadType,
-              dtype: m2.dtype,
-              count: m2.count,
-              frames: blobFrames(m2, m.blobs),
-            };
-          }
+          if (d.meta) e.stored = storedFromBlobs(d.meta, m.blobs);
           e.loc = d.loc;
           this.settle(e, State.Ready);
         } else {
@@ -407,7 +402,7 @@ export class Pool {
       enc = { ...enc, frames: enc.frames.map((f) => Uint8Array.prototype.slice.call(f)) };
     const id = this.newId();
     const size = storedBytes(enc);
-    if (size <= INLINE_MAX_BYTES) {
+    if (size <= this.inlineMaxBytes) {
       this.entries.set(id, { state: State.Ready, stored: enc });
       const blobs: Uint8Array[] = [];
       const meta = pushBlob(blobs, enc);
@@ -577,7 +572,7 @@ export class Pool {
 }
 
 /** Arguments that travel as objects of their own: big typed arrays (raw bytes) and Arrow tables (IPC). */
-function travelsAsObject(v: unknown): boolean {
-  if (ArrayBuffer.isView(v)) return v.byteLength > INLINE_MAX_BYTES;
+function travelsAsObject(v: unknown, inlineMaxBytes: number): boolean {
+  if (ArrayBuffer.isView(v)) return v.byteLength > inlineMaxBytes;
   return v instanceof Table;
 }

@@ -16,6 +16,7 @@ import { ActorHost } from './actors/actor-host.js';
 import { failureOf, successOf } from './completion.js';
 import { HeadLink } from './head-link.js';
 import { ObjectFetcher, ObjectServer } from './object-server.js';
+import { type PoolConfig, readPoolConfig } from './pool-config.js';
 import { blobBytes, blobFrames, type PoolMessage, PoolOp } from './protocol.js';
 import type { SpmdContext } from './remote-types.js';
 import { traceTask, traceWorkerThread, tracing } from './task-trace.js';
@@ -23,14 +24,12 @@ import type { CompletionItem, DispatchItem } from './task-types.js';
 
 /**
  * How many tasks a worker holds (queued here + credit at the head) adapts to task length: about
- * BUFFER_MS of work, between MIN_HOLD and MAX_HOLD. Tiny tasks then travel in batches of hundreds
- * (measured here: holding 32 no-op tasks gave ~3,300 tasks/s, 512 gave ~10,000-14,000), while long
- * tasks are held one or two at a time, so idle workers can pull them (balance) and a dying worker
- * takes few with it.
+ * PoolConfig.bufferMs of work, between MIN_HOLD and PoolConfig.maxHold. Tiny tasks then travel in
+ * batches of hundreds (measured here: holding 32 no-op tasks gave ~3,300 tasks/s, 512 gave
+ * ~10,000-14,000), while long tasks are held one or two at a time, so idle workers can pull them
+ * (balance) and a dying worker takes few with it.
  */
-const BUFFER_MS = Number(process.env.TSRUN_POOL_BUFFER_MS ?? 10);
 const MIN_HOLD = 2;
-const MAX_HOLD = Number(process.env.TSRUN_POOL_PREFETCH ?? 1024);
 const INITIAL_HOLD = MIN_HOLD;
 /** A task running longer than this hands the tasks queued behind it back to the head for others. */
 const RETURN_AFTER_MS = 50;
@@ -60,7 +59,7 @@ class Worker {
   private resultBlobs: Uint8Array[] = [];
   private lastFlush = Date.now();
   private running = false;
-  /** Tasks held here plus credit granted at the head (see BUFFER_MS). */
+  /** Tasks held here plus credit granted at the head (see MIN_HOLD). */
   private allowance = INITIAL_HOLD;
   /** Moving average of task run time in ms. */
   private avgMs = 1;
@@ -71,6 +70,7 @@ class Worker {
     private readonly server: ObjectServer,
     private readonly fetcher: ObjectFetcher,
     private readonly bindAddress: string,
+    private readonly config: PoolConfig,
   ) {
     link.onMessage = (m) => this.onMessage(m);
     this.actors = new ActorHost({
@@ -78,6 +78,7 @@ class Worker {
       module: (url) => this.moduleOf(url),
       send: (op, body, blobs) => this.link.send(op, body, blobs),
       server,
+      inlineMaxBytes: config.inlineMaxBytes,
     });
     // No onLost: a worker never judges the head by silence (a head embedded in a driver is silent
     // while the driver computes). Its node agent watches the head and stops it; parent-watch ends it
@@ -204,7 +205,8 @@ class Worker {
   private flush(): void {
     if (this.results.length === 0) return;
     this.allowance -= this.results.length;
-    const target = Math.max(MIN_HOLD, Math.min(MAX_HOLD, Math.round(BUFFER_MS / Math.max(this.avgMs, 1e-3))));
+    const { bufferMs, maxHold } = this.config;
+    const target = Math.max(MIN_HOLD, Math.min(maxHold, Math.round(bufferMs / Math.max(this.avgMs, 1e-3))));
     const credit = Math.max(0, target - this.allowance);
     this.allowance += credit;
     this.link.send(PoolOp.Complete, { credit, results: this.results }, this.resultBlobs);
@@ -308,7 +310,7 @@ class Worker {
 
   private succeed(item: DispatchItem, value: unknown): void {
     try {
-      this.results.push(successOf(item, value, this.server, this.resultBlobs));
+      this.results.push(successOf(item, value, this.server, this.resultBlobs, this.config.inlineMaxBytes));
     } catch (e) {
       this.fail(item, e);
     }
@@ -361,8 +363,9 @@ class Worker {
 }
 
 async function main(): Promise<void> {
-  const secret = process.env.TSRUN_POOL_SECRET ?? '';
-  const endpoint = process.env.TSRUN_POOL_HEAD ?? '';
+  const config = readPoolConfig();
+  const secret = config.secret ?? '';
+  const endpoint = config.headEndpoint;
   if (!secret || !endpoint) {
     process.stderr.write(
       'tsrun pool worker: TSRUN_POOL_SECRET and TSRUN_POOL_HEAD must be set (started by a node agent)\n',
@@ -390,15 +393,15 @@ async function main(): Promise<void> {
       pid: process.pid,
       host,
       hostname: hostname(),
-      cpus: Number(process.env.TSRUN_POOL_CPUS ?? 1),
-      nodePid: Number(process.env.TSRUN_POOL_NODE_PID ?? 0),
+      cpus: config.workerCpus,
+      nodePid: config.nodePid,
       location: server.location,
     },
     undefined,
     0,
   );
   if (tracing) traceWorkerThread();
-  new Worker(link, server, fetcher, bindAddress).start();
+  new Worker(link, server, fetcher, bindAddress, config).start();
 }
 
 void main().catch((e) => {

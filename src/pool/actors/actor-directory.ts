@@ -6,8 +6,8 @@
  */
 import { Deque } from '../deque.js';
 import type { WireErrorInfo } from '../errors.js';
-import type { Client, TaskRec, WorkerRec } from '../head.js';
 import { PoolOp } from '../protocol.js';
+import type { Client, TaskRec, WorkerRec } from '../task-types.js';
 import type { ActorCreateInfo, ActorInfoReply, ActorState, ActorSummary } from './actor-types.js';
 
 /** What the directory needs from the head. */
