@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
 import { init } from '../../collectives/init.js';
 import { freePort } from '../process/local-spawner.js';
-import { bindAddressFor, hostIdentity, privateIpcDir } from '../transport/host-identity.js';
+import { hostIdentity } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { decodePayload } from '../wire/index.js';
 import { ActorHost } from './actors/actor-host.js';
@@ -375,15 +375,7 @@ async function main(): Promise<void> {
   delete process.env.TSRUN_POOL_SECRET; // task code has no business reading the cluster secret
   const keys = deriveJobKeys(secret);
   const host = hostIdentity();
-  const headHost = new URL(endpoint.replace(/^tcp:/, 'http:')).hostname || '127.0.0.1';
-  const bindAddress = endpoint.startsWith('ipc://') ? '127.0.0.1' : await bindAddressFor(headHost);
-  const server = await ObjectServer.start({
-    keys,
-    bindAddress,
-    host,
-    ipcDir: privateIpcDir(keys.jobId),
-    workerId: 0,
-  });
+  const { server, bindAddress } = await ObjectServer.forHead(endpoint, keys, host);
   const fetcher = new ObjectFetcher(keys, host);
   const { link } = await HeadLink.open(
     endpoint,
