@@ -243,6 +243,10 @@ t.test('SIGKILL a worker 10 times during a 1,000-task job: every result once and
 });
 
 t.test('spmd: workers form a process group and stream events to the driver', async (t) => {
+  // The kill test above may have killed a worker just before it ended: wait for its replacement.
+  const deadline = Date.now() + 60_000;
+  while (Number((await pool.status()).workers) < 2 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   const events: Array<{ value: unknown; rank: number }> = [];
   const out = await pool.spmd<{ rank: number; sum: number; size: number }>(
     TASKS,

@@ -2,9 +2,10 @@
 // deque, and the pool message codec's handling of malformed frames.
 import t from 'tap';
 import { Deque } from '../src/pool/deque.js';
-import type { TaskRec, WorkerRec } from '../src/pool/head.js';
-import { pickTasks, spmdLocalRanks } from '../src/pool/placement.js';
 import { decodePool, encodePool, PoolOp } from '../src/pool/protocol.js';
+import { pickTasks } from '../src/pool/scheduler.js';
+import { spmdLocalRanks } from '../src/pool/spmd-gangs.js';
+import type { TaskRec, WorkerRec } from '../src/pool/task-types.js';
 import { WireError } from '../src/wire/index.js';
 
 function task(id: string, cpus = 1): TaskRec {

@@ -3,10 +3,10 @@
  * and head.json (address and pid). TSRUN_CLUSTER_DIR moves them (tests use a private directory).
  */
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { PoolConnectError } from './errors.js';
+import { readPoolConfig } from './pool-config.js';
 
 export interface HeadInfo {
   address: string;
@@ -16,7 +16,7 @@ export interface HeadInfo {
 }
 
 export function clusterDir(): string {
-  return process.env.TSRUN_CLUSTER_DIR ?? path.join(homedir(), '.tsrun', 'cluster');
+  return readPoolConfig().clusterDir;
 }
 
 export function secretPath(): string {

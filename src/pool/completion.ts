@@ -2,18 +2,19 @@
 import { encodePayload } from '../wire/index.js';
 import { type ObjectServer, storedBytes } from './object-server.js';
 import { pushBlob } from './protocol.js';
-import { type CompletionItem, type DispatchItem, INLINE_MAX_BYTES } from './task-types.js';
+import type { CompletionItem, DispatchItem } from './task-types.js';
 
-/** Encodes value as item's result; throws when the value cannot be encoded. */
+/** Encodes value as item's result (inline up to inlineMaxBytes); throws when it cannot be encoded. */
 export function successOf(
   item: DispatchItem,
   value: unknown,
   server: ObjectServer,
   blobs: Uint8Array[],
+  inlineMaxBytes: number,
 ): CompletionItem {
   const enc = encodePayload(value);
   const size = storedBytes(enc);
-  if (size <= INLINE_MAX_BYTES)
+  if (size <= inlineMaxBytes)
     return { id: item.id, ok: true, meta: pushBlob(blobs, enc), size, attempt: item.attempt };
   // Large results stay here until someone fetches them (the head records this worker as holder).
   server.store.set(item.id, enc);

@@ -6,7 +6,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import { newJobSecret } from '../process/local-spawner.js';
 import { driverSampler, FEED_KEY } from '../telemetry/cluster-feed.js';
-import { bindAddressFor, hostIdentity, privateIpcDir } from '../transport/host-identity.js';
+import { hostIdentity } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { readHeadInfo, readSecretFile, secretPath } from './cluster-files.js';
 import { PoolConnectError, PoolUsageError } from './errors.js';
@@ -15,6 +15,7 @@ import { HeadLink } from './head-link.js';
 import { NodeAgent } from './node-agent.js';
 import { ObjectFetcher, ObjectServer } from './object-server.js';
 import { type OwnedCluster, Pool } from './pool.js';
+import { readPoolConfig } from './pool-config.js';
 
 export interface ConnectOptions {
   /** HOST:PORT of a running head (default: TSRUN_POOL_ADDRESS). */
@@ -71,21 +72,7 @@ async function openDriver(
     const sample = driverSampler();
     link.heartbeatBody = () => ({ [FEED_KEY]: sample() });
   }
-  const headHost = endpoint.startsWith('ipc://')
-    ? '127.0.0.1'
-    : new URL(endpoint.replace(/^tcp:/, 'http:')).hostname;
-  const bindAddress =
-    headHost === '127.0.0.1' || headHost === 'localhost'
-      ? '127.0.0.1'
-      : await bindAddressFor(headHost.replace(/^\[|\]$/g, ''));
-  const server = await ObjectServer.start({
-    keys,
-    bindAddress,
-    host,
-    ipcDir: privateIpcDir(keys.jobId),
-    workerId: 0,
-    storeBytes,
-  });
+  const { server } = await ObjectServer.forHead(endpoint, keys, host, storeBytes);
   return new Pool(
     link,
     Number(welcome.clientId),
@@ -98,8 +85,9 @@ async function openDriver(
 
 export async function connect(opts: ConnectOptions = {}): Promise<Pool> {
   const owned = (globalThis as Global)[OWNED_HEAD];
-  let address = opts.address || process.env.TSRUN_POOL_ADDRESS || undefined;
-  let secret = opts.secret || process.env.TSRUN_POOL_SECRET || undefined;
+  const config = readPoolConfig();
+  let address = opts.address || config.address;
+  let secret = opts.secret || config.secret;
   if (!address) {
     const info = readHeadInfo();
     if (info) {

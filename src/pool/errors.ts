@@ -123,6 +123,92 @@ export interface WireErrorInfo {
   attempt: number;
 }
 
+/** The process a wire error comes from (host '' and pid 0 when the head itself refuses the task). */
+export interface WireOrigin {
+  host: string;
+  pid: number;
+  attempt: number;
+}
+
+const AT_HEAD: WireOrigin = { host: '', pid: 0, attempt: 0 };
+
+/** A refusal the driver rethrows as PoolUsageError. */
+export function wireUsage(task: string, message: string): WireErrorInfo {
+  return { kind: 'usage', task, name: 'PoolUsageError', message, stack: '', ...AT_HEAD };
+}
+
+/** A task asks for more cpus than any worker of the cluster offers. */
+export function wireTooManyCpus(task: string, cpus: number, most: number): WireErrorInfo {
+  return wireUsage(
+    task,
+    `${task} asks for cpus: ${cpus} but the largest worker offers ${most}; lower cpus or start workers with more (cpusPerWorker / TSRUN_POOL_CPUS)`,
+  );
+}
+
+/** An spmd() call needs more ranks than the cluster has workers. */
+export function wireSpmdTooFewWorkers(task: string, ranks: number, workers: number): WireErrorInfo {
+  return wireUsage(
+    task,
+    `spmd needs ${ranks} workers but the cluster has ${workers}; lower ranks or start more workers`,
+  );
+}
+
+/** A task names an argument the head no longer has (freed, or another driver's). */
+export function wireArgumentFreed(objectId: string, fn: string, attempt: number): WireErrorInfo {
+  return {
+    kind: 'object',
+    task: objectId,
+    name: 'ObjectLostError',
+    message: `argument of ${fn} was freed or belongs to another driver`,
+    stack: '',
+    host: '',
+    pid: 0,
+    attempt,
+  };
+}
+
+/** An object whose only copy was in a worker that died. */
+export function wireObjectLost(
+  objectId: string,
+  why: string,
+  holder: { host: string; pid: number },
+): WireErrorInfo {
+  return {
+    kind: 'object',
+    task: objectId,
+    name: 'ObjectLostError',
+    message: `it was held by a worker that died (${why})`,
+    stack: '',
+    ...holder,
+    attempt: 0,
+  };
+}
+
+/** The task's worker died (and the task may not be retried, or its retries are used up). */
+export function wireWorkerLost(task: string, why: string, origin: WireOrigin): WireErrorInfo {
+  return { kind: 'lost', task, name: 'WorkerLostError', message: why, stack: '', ...origin };
+}
+
+/** Another rank of the task's SPMD group lost its worker, so the group cannot go on. */
+export function wireSpmdPeerLost(task: string, why: string, origin: WireOrigin): WireErrorInfo {
+  return wireWorkerLost(task, `a rank of the SPMD group lost its worker (${why})`, origin);
+}
+
+/** The task's function threw; remote is what the worker reported (absent from an older worker). */
+export function wireRemoteFailure(
+  task: string,
+  remote: { name: string; message: string; stack: string } | undefined,
+  origin: WireOrigin,
+): WireErrorInfo {
+  const e = remote ?? { name: 'Error', message: 'unknown failure', stack: '' };
+  return { kind: 'remote', task, name: e.name, message: e.message, stack: e.stack, ...origin };
+}
+
+/** An actor's constructor or call cannot be served: the actor is dead for `cause`. */
+export function wireActorDied(task: string, cause: string, origin: WireOrigin): WireErrorInfo {
+  return { kind: 'actor', task, name: 'ActorDiedError', message: cause, stack: '', ...origin };
+}
+
 /** Rebuilds the typed error a driver throws from its wire form. */
 export function errorFromWire(e: WireErrorInfo): PoolError {
   switch (e.kind) {

@@ -8,11 +8,10 @@ import type { JobKeys } from '../transport/keys.js';
 import { SendQueue } from '../transport/send-queue.js';
 import { SOCKET_DEFAULTS } from '../transport/socket-options.js';
 import { HeadLostError, PoolConnectError } from './errors.js';
+import { readPoolConfig } from './pool-config.js';
 import { decodePool, encodePool, type PoolMessage, PoolOp } from './protocol.js';
 
 export const HEARTBEAT_MS = 1000;
-/** Silence after which the head counts as lost (it heartbeats every second). */
-export const HEAD_SILENCE_MS = Number(process.env.TSRUN_POOL_HEAD_TIMEOUT_MS ?? 30_000);
 
 export interface HelloBody {
   role: 'driver' | 'worker' | 'node' | 'admin';
@@ -48,10 +47,17 @@ export class HeadLink {
     endpoint: string,
     keys: JobKeys,
     hello: HelloBody,
-    timeoutMs = Number(process.env.TSRUN_POOL_CONNECT_TIMEOUT_MS ?? 10_000),
-    /** Head silence that counts as loss; 0 = never (the caller learns of the head's death otherwise). */
-    silenceMs = HEAD_SILENCE_MS,
+    /** Default PoolConfig.connectTimeoutMs. */
+    timeoutMs?: number,
+    /**
+     * Head silence that counts as loss (default PoolConfig.headSilenceMs; the head heartbeats every
+     * second); 0 = never (the caller learns of the head's death otherwise).
+     */
+    silenceMs?: number,
   ): Promise<{ link: HeadLink; welcome: Record<string, unknown> }> {
+    const config = readPoolConfig();
+    timeoutMs ??= config.connectTimeoutMs;
+    silenceMs ??= config.headSilenceMs;
     const sock = new zmq.Dealer({
       ...SOCKET_DEFAULTS,
       curveServerKey: keys.server.publicKey,

@@ -25,7 +25,7 @@ export interface NodeAgentOptions {
   secret: string;
   workers: number;
   cpusPerWorker?: number;
-  /** Head silence after which this node stops its workers (default HEAD_SILENCE_MS; 0 = never). */
+  /** Head silence after which this node stops its workers (default PoolConfig.headSilenceMs; 0 = never). */
   headSilenceMs?: number;
   /** This node's object store memory, split evenly among its workers (default objectStoreBytes()). */
   objectStoreBytes?: number;

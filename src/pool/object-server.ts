@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import * as zmq from 'zeromq';
+import { bindAddressFor, privateIpcDir } from '../transport/host-identity.js';
 import type { JobKeys } from '../transport/keys.js';
 import { SendQueue } from '../transport/send-queue.js';
 import { CHUNK_BYTES, SOCKET_DEFAULTS } from '../transport/socket-options.js';
@@ -21,6 +22,7 @@ import {
   PayloadType,
 } from '../wire/index.js';
 import { ObjectLostError } from './errors.js';
+import { readPoolConfig } from './pool-config.js';
 import type { Location } from './protocol.js';
 import { objectStoreBytes, SpillStore, spillDirFor } from './spill-store.js';
 
@@ -95,6 +97,27 @@ export class ObjectServer {
       },
       storeBytes,
     );
+  }
+
+  /**
+   * The object server of a driver or worker of the head at endpoint. It binds on loopback for a
+   * same-host (ipc://) head, else on TSRUN_BIND_ADDR or the interface that reaches the head, so the
+   * head's other workers can fetch from it. bindAddress is also where a worker's SPMD rank 0 listens.
+   */
+  static async forHead(
+    endpoint: string,
+    keys: JobKeys,
+    host: string,
+    storeBytes?: number,
+  ): Promise<{ server: ObjectServer; bindAddress: string }> {
+    let bindAddress = '127.0.0.1';
+    if (!endpoint.startsWith('ipc://')) {
+      const headHost = new URL(endpoint.replace(/^tcp:/, 'http:')).hostname.replace(/^\[|\]$/g, '');
+      bindAddress = await bindAddressFor(headHost === 'localhost' || !headHost ? '127.0.0.1' : headHost);
+    }
+    const ipcDir = privateIpcDir(keys.jobId);
+    const server = await ObjectServer.start({ keys, bindAddress, host, ipcDir, workerId: 0, storeBytes });
+    return { server, bindAddress };
   }
 
   private async loop(): Promise<void> {
@@ -188,7 +211,7 @@ export class ObjectFetcher {
   constructor(
     private readonly keys: JobKeys,
     private readonly host: string,
-    private readonly timeoutMs = Number(process.env.TSRUN_POOL_FETCH_TIMEOUT_MS ?? 120_000),
+    private readonly timeoutMs = readPoolConfig().fetchTimeoutMs,
   ) {}
 
   private conn(loc: Location) {

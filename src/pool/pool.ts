@@ -1,12 +1,10 @@
 /**
- * The driver side of the pool: remote(), get(), wait(), put(), map(), spmd(), close(). Submissions made
- * in one synchronous stretch travel to the head in one message; completions come back batched too.
- * Longer than ~300 lines because every call shares the driver's table of object entries (state, bytes,
- * waiters) and its batching; the types are in remote-types.ts, the wire records in task-types.ts.
+ * The driver side of the pool: remote(), get(), wait(), put(), map(), spmd(), close(). What leaves for
+ * the head (submissions, puts, frees, batched) is submitter.ts; the driver's table of its objects, which
+ * answers get() and wait(), is ref-table.ts. The types are in remote-types.ts, the wire records in
+ * task-types.ts.
  */
-import { deserialize, serialize } from 'node:v8';
-import { Table } from 'apache-arrow';
-import { decodePayload, encodePayload } from '../wire/index.js';
+import { deserialize } from 'node:v8';
 import { ActorClient } from './actors/actor-client.js';
 import type {
   ActorClass,
@@ -15,21 +13,12 @@ import type {
   ActorOptions,
   AnyClass,
 } from './actors/actor-types.js';
-import {
-  errorFromWire,
-  GetTimeoutError,
-  HeadLostError,
-  PoolClosedError,
-  type PoolError,
-  PoolUsageError,
-  RemoteError,
-  TaskTimeoutError,
-} from './errors.js';
+import { HeadLostError, PoolClosedError, type PoolError, PoolUsageError, RemoteError } from './errors.js';
 import type { HeadLink } from './head-link.js';
-import { isObjectRef, ObjectRef } from './object-ref.js';
-import { type ObjectFetcher, type ObjectServer, type StoredObject, storedBytes } from './object-server.js';
-import type { Location } from './protocol.js';
-import { blobFrames, type PoolMessage, PoolOp, pushBlob } from './protocol.js';
+import type { ObjectRef } from './object-ref.js';
+import type { ObjectFetcher, ObjectServer } from './object-server.js';
+import { type PoolMessage, PoolOp } from './protocol.js';
+import { RefTable, State } from './ref-table.js';
 import type {
   AnyFn,
   MapOptions,
@@ -38,26 +27,9 @@ import type {
   RemoteOptions,
   SpmdOptions,
 } from './remote-types.js';
-import { traceDriverThread, traceSubmit, tracing } from './task-trace.js';
-import { type DoneItem, INLINE_MAX_BYTES, type TaskSpec } from './task-types.js';
-
-enum State {
-  Pending,
-  Ready,
-  Failed,
-}
-
-interface Entry {
-  state: State;
-  stored?: StoredObject;
-  loc?: Location;
-  fetching?: Promise<StoredObject>;
-  error?: PoolError;
-  waiters?: Array<() => void>;
-  /** Auto-put arguments kept alive until the task finishes. */
-  keep?: ObjectRef[];
-  timer?: NodeJS.Timeout;
-}
+import { Submitter } from './submitter.js';
+import { traceDriverThread, tracing } from './task-trace.js';
+import type { DoneItem } from './task-types.js';
 
 /** What close() must also stop when this driver owns the cluster (embedded pool). */
 export interface OwnedCluster {
@@ -66,21 +38,18 @@ export interface OwnedCluster {
 }
 
 export class Pool {
-  private readonly entries = new Map<string, Entry>();
-  private submitBatch: TaskSpec[] = [];
-  private freeBatch: string[] = [];
-  private flushQueued = false;
+  private readonly refs: RefTable;
+  private readonly submitter: Submitter;
   private nextId = 1;
   private closed = false;
   private lostError: Error | undefined;
   private readonly events = new Map<string, (value: unknown, rank: number) => void>();
-  private readonly registry = new FinalizationRegistry<string>((id) => this.release(id));
   private readonly actors = new ActorClient({
     submit: (mod, fn, args, cpus, actor) =>
-      this.submit(mod, fn, args, { maxRetries: 0, retryExceptions: false, cpus }, undefined, actor),
+      this.submitter.submit(mod, fn, args, { maxRetries: 0, retryExceptions: false, cpus }, undefined, actor),
     newId: () => `${this.clientId}.a${this.nextId++}`,
     send: (op, body) => {
-      this.flushSubmitsNow();
+      this.submitter.flushNow();
       this.link.send(op, body);
     },
     get: (ref) => this.get(ref),
@@ -96,6 +65,12 @@ export class Pool {
     private readonly owned?: OwnedCluster,
     private readonly joinedWorkers = 0,
   ) {
+    this.refs = new RefTable(server, fetcher);
+    this.submitter = new Submitter(link, this.refs, server, {
+      newId: () => this.newId(),
+      checkOpen: (what) => this.checkOpen(what),
+      gone: () => this.closed || this.lostError !== undefined,
+    });
     link.onMessage = (m) => this.onMessage(m);
     link.onLost = (e) => this.lose(e);
     if (tracing) traceDriverThread();
@@ -136,7 +111,7 @@ export class Pool {
         );
       }
     }
-    const call = (...args: unknown[]) => this.submit(mod, exportName, args, options);
+    const call = (...args: unknown[]) => this.submitter.submit(mod, exportName, args, options);
     return Object.assign(call, { moduleUrl: mod, exportName, options }) as unknown as RemoteFunction<F>;
   }
 
@@ -149,121 +124,9 @@ export class Pool {
     if (this.closed) throw new PoolClosedError(what);
   }
 
-  private submit(
-    mod: string,
-    fn: string,
-    args: unknown[],
-    o: { maxRetries: number; retryExceptions: boolean; cpus: number; timeoutMs?: number },
-    spmd?: TaskSpec['spmd'],
-    actor?: TaskSpec['actor'],
-  ): ObjectRef {
-    this.checkOpen(`calling ${fn}`);
-    const t0 = tracing ? performance.now() : 0;
-    let deps: string[] | undefined;
-    let keep: ObjectRef[] | undefined;
-    const wire = new Array<unknown>(args.length);
-    for (let i = 0; i < args.length; i++) {
-      let a = args[i];
-      if (!isObjectRef(a) && travelsAsObject(a)) {
-        a = this.put(a);
-        keep ??= [];
-        keep.push(a as ObjectRef);
-      }
-      if (isObjectRef(a)) {
-        if (!this.entries.has(a.id))
-          throw new PoolUsageError(`argument ${i} of ${fn}: ${a} is not from this pool`);
-        wire[i] = { __tsrunRef: a.id };
-        deps ??= [];
-        if (!deps.includes(a.id)) deps.push(a.id);
-      } else wire[i] = a;
-    }
-    let bytes: Buffer;
-    try {
-      bytes = serialize(wire);
-    } catch (e) {
-      throw new PoolUsageError(
-        `arguments of ${fn} cannot be sent (${(e as Error).message}); pass typed arrays, Arrow tables, ObjectRefs or structured-cloneable values`,
-      );
-    }
-    const id = this.newId();
-    const entry: Entry = { state: State.Pending, keep };
-    this.entries.set(id, entry);
-    this.submitBatch.push({
-      id,
-      mod,
-      fn,
-      args: bytes,
-      deps: deps ?? [],
-      cpus: o.cpus,
-      maxRetries: o.maxRetries,
-      retryExceptions: o.retryExceptions,
-      spmd,
-      actor,
-    });
-    this.queueFlush();
-    const ref = new ObjectRef(id);
-    this.registry.register(ref, id);
-    if (o.timeoutMs !== undefined) {
-      entry.timer = setTimeout(() => {
-        if (entry.state === State.Pending)
-          this.settle(entry, State.Failed, new TaskTimeoutError(`${fn} (task ${id})`, o.timeoutMs!));
-      }, o.timeoutMs);
-      entry.timer.unref();
-    }
-    if (tracing) traceSubmit(fn, id, t0);
-    return ref;
-  }
-
-  private queueFlush(): void {
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    queueMicrotask(() => {
-      this.flushQueued = false;
-      if (this.submitBatch.length > 0) {
-        this.link.send(PoolOp.Submit, this.submitBatch);
-        this.submitBatch = [];
-      }
-      if (this.freeBatch.length > 0) {
-        this.link.send(PoolOp.Free, this.freeBatch);
-        this.freeBatch = [];
-      }
-    });
-  }
-
-  private release(id: string): void {
-    const e = this.entries.get(id);
-    if (!e) return;
-    this.entries.delete(id);
-    this.server.store.delete(id);
-    if (e.timer) clearTimeout(e.timer);
-    if (this.closed || this.lostError) return;
-    this.freeBatch.push(id);
-    this.queueFlush();
-  }
-
   private onMessage(m: PoolMessage): void {
     if (m.op === PoolOp.Done) {
-      for (const d of m.body as DoneItem[]) {
-        const e = this.entries.get(d.id);
-        if (!e) continue;
-        if (d.ok) {
-          if (d.meta) {
-            const m2 = d.meta;
-            e.stored = {
-              payloadType: m2.payloadType,
-              dtype: m2.dtype,
-              count: m2.count,
-              frames: blobFrames(m2, m.blobs),
-            };
-          }
-          e.loc = d.loc;
-          this.settle(e, State.Ready);
-        } else {
-          // A ready object can turn lost (its worker died): stop waiting for its bytes at once.
-          if (e.fetching) this.fetcher.failAll(new Set([d.id]), d.error?.message ?? 'lost');
-          this.settle(e, State.Failed, errorFromWire(d.error!));
-        }
-      }
+      this.refs.done(m.body as DoneItem[], m.blobs);
     } else if (m.op === PoolOp.Event) {
       for (const ev of m.body as Array<{ id: string; rank: number; value: Uint8Array }>) {
         const cb = this.events.get(ev.id);
@@ -276,50 +139,11 @@ export class Pool {
     }
   }
 
-  private settle(e: Entry, state: State, error?: PoolError): void {
-    e.state = state;
-    e.error = error;
-    e.keep = undefined;
-    if (e.timer) clearTimeout(e.timer);
-    const w = e.waiters;
-    e.waiters = undefined;
-    if (w) for (let i = 0; i < w.length; i++) w[i]();
-  }
-
   private lose(err: Error): void {
     if (this.lostError || this.closed) return;
     this.lostError = err;
     this.actors.failAll(err);
-    for (const e of this.entries.values())
-      if (e.state === State.Pending) this.settle(e, State.Failed, err as PoolError);
-  }
-
-  private entryOf(ref: ObjectRef, what: string): Entry {
-    if (!isObjectRef(ref)) throw new PoolUsageError(`${what}: expected an ObjectRef, got ${typeof ref}`);
-    const e = this.entries.get(ref.id);
-    if (!e) throw new PoolUsageError(`${what}: ${ref} does not belong to this pool`);
-    return e;
-  }
-
-  private whenSettled(e: Entry): Promise<void> {
-    if (e.state !== State.Pending) return Promise.resolve();
-    return new Promise((resolve) => {
-      e.waiters ??= [];
-      e.waiters.push(resolve);
-    });
-  }
-
-  private async valueOf(ref: ObjectRef, e: Entry): Promise<unknown> {
-    if (e.state === State.Failed) throw e.error;
-    const own = e.stored ? undefined : this.server.store.get(ref.id);
-    if (own) return decodePayload(own, own.frames);
-    if (!e.stored) {
-      if (!e.loc) throw new PoolUsageError(`${ref} is ready but has neither bytes nor a holder`);
-      e.fetching ??= this.fetcher.fetch(ref.id, e.loc);
-      e.stored = await e.fetching;
-      e.fetching = undefined;
-    }
-    return decodePayload(e.stored, e.stored.frames);
+    this.refs.failPending(() => err as PoolError);
   }
 
   /** The value of one ref, or of each ref of an array, in order. */
@@ -328,109 +152,24 @@ export class Pool {
     refs: T,
     opts?: { timeoutMs?: number },
   ): Promise<{ [K in keyof T]: T[K] extends ObjectRef<infer V> ? V : never }>;
-  async get(
-    refOrRefs: ObjectRef | readonly ObjectRef[],
-    opts: { timeoutMs?: number } = {},
-  ): Promise<unknown> {
-    const many = Array.isArray(refOrRefs);
-    const refs = (many ? refOrRefs : [refOrRefs]) as ObjectRef[];
-    const entries = refs.map((r) => this.entryOf(r, 'get'));
-    const pending = entries.filter((e) => e.state === State.Pending);
-    if (pending.length > 0) {
-      const all = Promise.all(pending.map((e) => this.whenSettled(e)));
-      if (opts.timeoutMs === undefined) await all;
-      else {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = await Promise.race([
-          all.then(() => false),
-          new Promise<boolean>((r) => {
-            timer = setTimeout(() => r(true), opts.timeoutMs);
-          }),
-        ]);
-        clearTimeout(timer);
-        if (timedOut) {
-          throw new GetTimeoutError(
-            opts.timeoutMs,
-            refs.filter((_, i) => entries[i].state === State.Pending).map((r) => r.id),
-          );
-        }
-      }
-    }
-    const values = await Promise.all(refs.map((r, i) => this.valueOf(r, entries[i])));
-    return many ? values : values[0];
+  get(refOrRefs: ObjectRef | readonly ObjectRef[], opts: { timeoutMs?: number } = {}): Promise<unknown> {
+    return this.refs.get(refOrRefs, opts);
   }
 
   /**
    * Waits until numReturns (default 1) of refs are finished (successfully or not) or timeoutMs passed;
    * returns at most numReturns of them as ready, in input order, and the rest as pending.
    */
-  async wait<T extends ObjectRef>(
+  wait<T extends ObjectRef>(
     refs: readonly T[],
     opts: { numReturns?: number; timeoutMs?: number } = {},
   ): Promise<{ ready: T[]; pending: T[] }> {
-    const want = Math.min(opts.numReturns ?? 1, refs.length);
-    const entries = refs.map((r) => this.entryOf(r, 'wait'));
-    const count = () => entries.reduce((n, e) => n + (e.state !== State.Pending ? 1 : 0), 0);
-    if (count() < want) {
-      await new Promise<void>((resolve) => {
-        let timer: NodeJS.Timeout | undefined;
-        const check = () => {
-          if (count() >= want) {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        if (opts.timeoutMs !== undefined) timer = setTimeout(resolve, opts.timeoutMs);
-        for (const e of entries) if (e.state === State.Pending) void this.whenSettled(e).then(check);
-      });
-    }
-    const ready: T[] = [];
-    const pending: T[] = [];
-    // As Ray: at most numReturns in ready (the first finished ones in input order), the rest pending.
-    refs.forEach((r, i) => {
-      (entries[i].state !== State.Pending && ready.length < want ? ready : pending).push(r);
-    });
-    return { ready, pending };
+    return this.refs.wait(refs, opts);
   }
 
   /** Stores a value once (copied, so later changes by the caller do not leak in); pass the ref to many tasks. */
   put<T>(value: T): ObjectRef<T> {
-    this.checkOpen('put');
-    let enc: StoredObject;
-    try {
-      enc = encodePayload(value);
-    } catch (e) {
-      throw new PoolUsageError(`put: ${(e as Error).message}`);
-    }
-    // Typed arrays encode as a view of the caller's memory; copy so the stored object is immutable.
-    if (ArrayBuffer.isView(value))
-      enc = { ...enc, frames: enc.frames.map((f) => Uint8Array.prototype.slice.call(f)) };
-    const id = this.newId();
-    const size = storedBytes(enc);
-    if (size <= INLINE_MAX_BYTES) {
-      this.entries.set(id, { state: State.Ready, stored: enc });
-      const blobs: Uint8Array[] = [];
-      const meta = pushBlob(blobs, enc);
-      this.flushSubmitsNow();
-      this.link.send(PoolOp.PutLocation, [{ id, size, meta }], blobs);
-    } else {
-      // Only in the store, which may spill it: get() reads it back from there.
-      this.server.store.set(id, enc);
-      this.entries.set(id, { state: State.Ready });
-      this.flushSubmitsNow();
-      this.link.send(PoolOp.PutLocation, [{ id, size, loc: this.server.location }]);
-    }
-    const ref = new ObjectRef<T>(id);
-    this.registry.register(ref, id);
-    return ref;
-  }
-
-  /** Keeps the head's view in call order: tasks submitted before a put reach it before the put. */
-  private flushSubmitsNow(): void {
-    if (this.submitBatch.length > 0) {
-      this.link.send(PoolOp.Submit, this.submitBatch);
-      this.submitBatch = [];
-    }
+    return this.submitter.put(value);
   }
 
   /**
@@ -466,10 +205,10 @@ export class Pool {
         const ref = fn(...(n.value as RemoteArgs<Parameters<F>>));
         window.push(ref);
         inFlight += 1;
-        void this.whenSettled(this.entries.get(ref.id)!).then(onSettled);
+        void this.refs.whenSettled(this.refs.entry(ref.id)!).then(onSettled);
       }
       if (window.length === 0) return;
-      const head = this.entries.get(window[0].id)!;
+      const head = this.refs.entry(window[0].id)!;
       if (head.state !== State.Pending) {
         yield (await this.get(window.shift()!)) as Awaited<ReturnType<F>>;
         continue;
@@ -500,7 +239,7 @@ export class Pool {
     const secret = randomBytes(32).toString('hex');
     const refs: ObjectRef[] = [];
     for (let rank = 0; rank < ranks; rank++) {
-      const ref = this.submit(
+      const ref = this.submitter.submit(
         mod,
         exportName,
         args,
@@ -561,23 +300,14 @@ export class Pool {
   /** Leaves the cluster (and stops it when this driver started it). Pending refs reject with PoolClosedError. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flushSubmitsNow();
+    this.submitter.flushNow();
     this.closed = true;
     this.actors.failAll(new PoolClosedError('getActor'));
-    for (const e of this.entries.values()) {
-      if (e.state === State.Pending)
-        this.settle(e, State.Failed, new PoolClosedError('waiting for a result'));
-    }
+    this.refs.failPending(() => new PoolClosedError('waiting for a result'));
     await this.link.sendNow(PoolOp.Goodbye, 0);
     this.link.close();
     this.fetcher.close();
     this.server.close();
     await this.owned?.stop();
   }
-}
-
-/** Arguments that travel as objects of their own: big typed arrays (raw bytes) and Arrow tables (IPC). */
-function travelsAsObject(v: unknown): boolean {
-  if (ArrayBuffer.isView(v)) return v.byteLength > INLINE_MAX_BYTES;
-  return v instanceof Table;
 }

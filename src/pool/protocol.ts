@@ -14,6 +14,7 @@ import {
   makeHeader,
   PayloadType,
 } from '../wire/index.js';
+import type { StoredObject } from './object-server.js';
 
 export const PoolOp = {
   Hello: 1,
@@ -115,6 +116,16 @@ export function pushBlob(
 
 export function blobFrames(meta: BlobMeta, blobs: Uint8Array[]): Uint8Array[] {
   return blobs.slice(meta.first, meta.first + meta.nframes);
+}
+
+/** The object a blob reference of a message stands for (the inverse of pushBlob). */
+export function storedFromBlobs(meta: BlobMeta, blobs: Uint8Array[]): StoredObject {
+  return {
+    payloadType: meta.payloadType,
+    dtype: meta.dtype,
+    count: meta.count,
+    frames: blobFrames(meta, blobs),
+  };
 }
 
 export function blobBytes(frames: Uint8Array[]): number {

@@ -19,13 +19,14 @@ import { tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { ObjectStoreFullError, PoolUsageError } from './errors.js';
 import { type StoredObject, storedBytes } from './object-server.js';
+import { readPoolConfig } from './pool-config.js';
 
 /** Share of the host's RAM a node's object store may hold in memory by default (as Ray's 30%). */
 export const DEFAULT_STORE_FRACTION = 0.3;
 
 /** The node's limit: TSRUN_OBJECT_STORE_BYTES, else DEFAULT_STORE_FRACTION of the host's RAM. */
 export function objectStoreBytes(given?: number): number {
-  const env = process.env.TSRUN_OBJECT_STORE_BYTES;
+  const env = readPoolConfig().objectStoreBytes;
   const v =
     given ??
     (env !== undefined && env !== '' ? Number(env) : Math.floor(totalmem() * DEFAULT_STORE_FRACTION));
@@ -39,7 +40,7 @@ export function objectStoreBytes(given?: number): number {
 
 /** Where a process spills: TSRUN_SPILL_DIR (default the system temp dir)/tsrun-spill-<pid>, mode 0700. */
 export function spillDirFor(pid: number): string {
-  return path.join(process.env.TSRUN_SPILL_DIR || tmpdir(), `tsrun-spill-${pid}`);
+  return path.join(readPoolConfig().spillRoot ?? tmpdir(), `tsrun-spill-${pid}`);
 }
 
 interface Spilled {

@@ -1,7 +1,13 @@
-/** Task and object records shared by the head, the driver and the worker. */
+/**
+ * Task and object records shared by the head, the driver and the worker: the wire records first, then
+ * the head's own bookkeeping records (plain data, so the placement policy is a function over them).
+ */
 import type { ActorTaskInfo } from './actors/actor-types.js';
+import type { Deque } from './deque.js';
+import type { WireErrorInfo } from './errors.js';
+import type { HelloBody } from './head-link.js';
 import type { StoredObject } from './object-server.js';
-import type { BlobMeta, Location } from './protocol.js';
+import type { BlobMeta, Location, PoolOp } from './protocol.js';
 
 /** What a driver submits: the function by module URL + export name, the arguments already encoded. */
 export interface TaskSpec {
@@ -65,10 +71,86 @@ export interface DoneItem {
   meta?: BlobMeta;
   loc?: Location;
   size: number;
-  error?: import('./errors.js').WireErrorInfo;
+  error?: WireErrorInfo;
 }
 
-/** Results at most this large travel inline (with the completion, then with dependent tasks). */
-export const INLINE_MAX_BYTES = Number(process.env.TSRUN_POOL_INLINE_BYTES ?? 100 * 1024);
-
 export type { StoredObject };
+
+/** `<module file>#<export>`: how errors and counters name a task. */
+export function taskName(s: TaskSpec): string {
+  const file = s.mod.slice(s.mod.lastIndexOf('/') + 1);
+  return `${file}#${s.fn}`;
+}
+
+// ---- the head's records ------------------------------------------------------------------------
+
+/** Messages of one op waiting to go to one client (see outbox.ts). */
+export interface OutboxEntry {
+  op: PoolOp;
+  items: unknown[];
+  blobs: Uint8Array[];
+}
+
+/** A process connected to the head: driver, worker, node agent or admin. */
+export interface Client {
+  key: string;
+  rid: Buffer;
+  id: number;
+  hello: HelloBody;
+  lastHeard: number;
+  out: OutboxEntry[];
+}
+
+export interface WorkerRec {
+  client: Client;
+  id: number;
+  cpus: number;
+  credit: number;
+  location: Location;
+  nodeKey: string;
+  assigned: Map<string, TaskRec>;
+  affinity: Deque<TaskRec>;
+  reservedFor?: SpmdGroup;
+  /** cpus held by actors living here; a worker holding any takes no tasks. */
+  actorCpus: number;
+  done: number;
+}
+
+export interface TaskRec {
+  spec: TaskSpec;
+  driver: Client;
+  attempt: number;
+  waiting: number;
+  worker?: WorkerRec;
+  preferred?: WorkerRec;
+  finished: boolean;
+  /** When it entered a worker's affinity queue (stealing waits STEAL_AFTER_MS). */
+  queuedAt?: number;
+  /** performance.now() at submission, kept only while a dashboard counts tasks. */
+  submittedAt?: number;
+}
+
+/** An object the head knows of: a task's result or a driver's put. */
+export interface ObjRec {
+  id: string;
+  state: 'pending' | 'ready' | 'failed';
+  inline?: StoredObject;
+  loc?: Location;
+  size: number;
+  error?: WireErrorInfo;
+  dependents: TaskRec[];
+  held: boolean;
+  uses: number;
+  owner: Client;
+  /** Sent to workers as a task argument: they cache its value until told it is freed. */
+  shared?: boolean;
+}
+
+/** The ranks of one spmd() call, placed together on idle workers (see spmd-gangs.ts). */
+export interface SpmdGroup {
+  id: string;
+  tasks: TaskRec[];
+  workers: WorkerRec[];
+  placed: boolean;
+  finished: number;
+}

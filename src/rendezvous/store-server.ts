@@ -1,9 +1,8 @@
-import * as zmq from 'zeromq';
+import type * as zmq from 'zeromq';
 import { RendezvousError } from '../errors.js';
+import { type CurveRouter, openCurveRouter } from '../transport/curve-router.js';
 import type { JobKeys } from '../transport/keys.js';
-import { SOCKET_DEFAULTS } from '../transport/socket-options.js';
-import { z85Encode } from '../transport/z85.js';
-import { registerZapDomain, releaseZapDomain, ZAP_CONTROL_DOMAIN } from '../transport/zap.js';
+import { ZAP_CONTROL_DOMAIN } from '../transport/zap.js';
 import { decodeMessage, MessageKind, WireError } from '../wire/index.js';
 import { decodePayload, encodeReply, StoreOp, type StoreRequest } from './store-protocol.js';
 
@@ -17,27 +16,20 @@ export class StoreServer {
   private readonly waiters = new Map<string, Array<() => void>>();
   private closed = false;
 
-  private constructor(private readonly sock: zmq.Router) {}
+  private readonly sock: zmq.Router;
+
+  private constructor(private readonly router: CurveRouter) {
+    this.sock = router.sock;
+  }
 
   static async serve(bindAddr: string, port: number, keys: JobKeys): Promise<StoreServer> {
-    await registerZapDomain(
-      ZAP_CONTROL_DOMAIN,
-      (mechanism, creds) =>
-        mechanism === 'CURVE' && creds[0]?.length === 32 && z85Encode(creds[0]) === keys.client.publicKey,
-    );
-    const sock = new zmq.Router({
-      ...SOCKET_DEFAULTS,
-      curveServer: true,
-      curveSecretKey: keys.server.secretKey,
-      curvePublicKey: keys.server.publicKey,
-      zapDomain: ZAP_CONTROL_DOMAIN,
-    });
     const host = bindAddr.includes(':') ? `[${bindAddr}]` : bindAddr;
+    let router: CurveRouter;
     try {
-      await sock.bind(`tcp://${host}:${port}`);
+      router = await openCurveRouter(keys, ZAP_CONTROL_DOMAIN, {}, (sock) =>
+        sock.bind(`tcp://${host}:${port}`),
+      );
     } catch (e) {
-      sock.close();
-      releaseZapDomain(ZAP_CONTROL_DOMAIN);
       const code = (e as { code?: string }).code ?? '';
       const why =
         code === 'EADDRINUSE'
@@ -47,7 +39,7 @@ export class StoreServer {
             : (e as Error).message;
       throw new RendezvousError(`rank 0 cannot serve the rendezvous store on ${bindAddr}:${port}: ${why}`);
     }
-    const server = new StoreServer(sock);
+    const server = new StoreServer(router);
     void server.loop();
     return server;
   }
@@ -144,7 +136,6 @@ export class StoreServer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.sock.close();
-    releaseZapDomain(ZAP_CONTROL_DOMAIN);
+    this.router.close();
   }
 }

@@ -5,9 +5,9 @@
  * tracking and completions serve them unchanged; this file only decides when and where they go.
  */
 import { Deque } from '../deque.js';
-import type { WireErrorInfo } from '../errors.js';
-import type { Client, TaskRec, WorkerRec } from '../head.js';
+import { type WireErrorInfo, wireActorDied, wireUsage } from '../errors.js';
 import { PoolOp } from '../protocol.js';
+import type { Client, TaskRec, WorkerRec } from '../task-types.js';
 import type { ActorCreateInfo, ActorInfoReply, ActorState, ActorSummary } from './actor-types.js';
 
 /** What the directory needs from the head. */
@@ -277,27 +277,9 @@ function label(t: TaskRec, a?: ActorRec): string {
 }
 
 function died(t: TaskRec, a: ActorRec | undefined, cause: string): WireErrorInfo {
-  return {
-    kind: 'actor',
-    task: label(t, a),
-    name: 'ActorDiedError',
-    message: cause,
-    stack: '',
-    host: a?.host ?? '',
-    pid: a?.pid ?? 0,
-    attempt: t.attempt,
-  };
+  return wireActorDied(label(t, a), cause, { host: a?.host ?? '', pid: a?.pid ?? 0, attempt: t.attempt });
 }
 
 function usage(t: TaskRec, message: string): WireErrorInfo {
-  return {
-    kind: 'usage',
-    task: label(t),
-    name: 'PoolUsageError',
-    message,
-    stack: '',
-    host: '',
-    pid: 0,
-    attempt: 0,
-  };
+  return wireUsage(label(t), message);
 }

@@ -17,6 +17,8 @@ export interface ActorHostHooks {
   module(url: string): Promise<Record<string, unknown>>;
   send(op: PoolOp, body: unknown, blobs: Uint8Array[]): void;
   readonly server: ObjectServer;
+  /** Results at most this large travel with the completion (PoolConfig.inlineMaxBytes). */
+  readonly inlineMaxBytes: number;
 }
 
 interface Instance {
@@ -155,7 +157,7 @@ export class ActorHost {
 
   private succeed(item: DispatchItem, value: unknown): void {
     try {
-      this.results.push(successOf(item, value, this.hooks.server, this.blobs));
+      this.results.push(successOf(item, value, this.hooks.server, this.blobs, this.hooks.inlineMaxBytes));
     } catch (e) {
       this.results.push(failureOf(item, e));
     }
