@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import type { Head, HeadObserver, WorkerRec } from '../pool/head.js';
 import type { HelloBody } from '../pool/head-link.js';
+import type { JobInfo } from '../pool/jobs/job-types.js';
 import type { DriverFeedSample, NodeFeedSample, ProcFeed } from '../telemetry/cluster-feed.js';
 import { FEED_KEY } from '../telemetry/cluster-feed.js';
 import { HostSampler } from '../telemetry/host-sampler.js';
@@ -45,7 +46,10 @@ export class ClusterMonitor extends SampledSource implements HeadObserver {
   private readonly sampler = new HostSampler();
   private own?: { node: NodeInfo; head: ProcessInfo };
 
-  constructor(private readonly head: Head) {
+  constructor(
+    private readonly head: Head,
+    private readonly jobs?: { list(): JobInfo[] },
+  ) {
     super();
     head.observer = this;
     taskCounters.enabled = true;
