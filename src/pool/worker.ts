@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
 import { init } from '../../collectives/init.js';
 import { freePort } from '../process/local-spawner.js';
+import { STORE_FEED_KEY } from '../telemetry/cluster-feed.js';
 import { bindAddressFor, hostIdentity, privateIpcDir } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { decodePayload } from '../wire/index.js';
@@ -382,7 +383,7 @@ async function main(): Promise<void> {
     workerId: 0,
   });
   const fetcher = new ObjectFetcher(keys, host);
-  const { link } = await HeadLink.open(
+  const { link, welcome } = await HeadLink.open(
     endpoint,
     keys,
     {
@@ -398,6 +399,8 @@ async function main(): Promise<void> {
     0,
   );
   if (tracing) traceWorkerThread();
+  // A head serving a dashboard shows each node's object store (in memory, spilled, limit).
+  if (welcome.dashboard) link.heartbeatBody = () => ({ [STORE_FEED_KEY]: server.store.summary() });
   new Worker(link, server, fetcher, bindAddress).start();
 }
 
