@@ -55,10 +55,10 @@ async function checkLayout(t: Test, page: Page): Promise<void> {
     const labels = a._values || [];
     u.ctx.font = a.font[0];
     const widest = Math.max(0, ...labels.map((v) => u.ctx.measureText(v).width / devicePixelRatio));
-    return { labels, widest, size: a._size };
+    return { labels, widest: widest + a.ticks.size + a.gap, size: a._size };
   })()`)) as { labels: string[]; widest: number; size: number };
   t.ok(
-    axis.size >= axis.widest,
+    axis.size >= axis.widest, // label, tick and gap
     `memory axis labels fit (${axis.labels.join(', ')}: ${axis.widest} px in ${axis.size})`,
   );
 }
@@ -165,6 +165,10 @@ t.test(
     );
     t.match(await page.locator('#hosts').textContent(), /object store .* in memory of .* · .* spilled/);
     await checkLayout(t, page);
+    const panel = await page.evaluate(
+      "(() => { const p = document.getElementById('tasks-panel'); return p.scrollWidth <= p.clientWidth; })()",
+    );
+    t.ok(panel, 'the jobs and actors tables fit their panel’s width');
     await page.screenshot({ path: join(outDir, 'cluster.png') });
     if (process.env.TSRUN_DASHBOARD_CLUSTER_SCREENSHOT)
       await page.screenshot({ path: process.env.TSRUN_DASHBOARD_CLUSTER_SCREENSHOT });

@@ -114,7 +114,7 @@ function drawCluster(st) {
       .reverse()
       .map(
         (j) =>
-          `<tr class="job-row">${cell(j.id)}<td class="job-${esc(j.state.split(' ')[0])}">${esc(j.state)}</td>${cell(j.entrypoint)}${cell(j.submittedAt.slice(11, 19))}</tr>`,
+          `<tr class="job-row">${cell(j.id)}<td class="job-${esc(j.state.split(' ')[0])}">${esc(j.state)}</td><td class="clip" title="${esc(j.entrypoint)}">${esc(j.entrypoint)}</td>${cell(j.submittedAt.slice(11, 19))}</tr>`,
       )
       .join('');
   if (st.actors)

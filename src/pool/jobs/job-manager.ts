@@ -145,14 +145,15 @@ export class JobManager {
       detached: true,
     });
     closeSync(fd);
+    // Known at once (a stop right after submit must reach the group); undefined when spawn failed.
+    info.pid = child.pid;
     child.once('spawn', () => {
       info.state = 'RUNNING';
-      info.pid = child.pid;
       info.startedAt = new Date().toISOString();
       this.save(rec);
     });
     child.once('error', (e) => {
-      if (info.pid !== undefined) return; // errors after the start are reported by 'exit'
+      if (info.state !== 'PENDING') return; // errors after the start are reported by 'exit'
       info.state = 'FAILED';
       info.message = `could not start the driver: ${e.message}`;
       info.endedAt = new Date().toISOString();
