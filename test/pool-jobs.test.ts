@@ -111,7 +111,7 @@ t.test('tsrun job on a persistent cluster', async (t) => {
     t.equal(cli.stdout, 'SUCCEEDED\n', cli.stderr);
   });
 
-  await t.test('stop gives STOPPED and leaves no process behind', async (t) => {
+  await t.test('stop (SIGTERM, then SIGKILL) gives STOPPED and leaves no process behind', async (t) => {
     const id = await hangId;
     const pids = await until('the hanging driver to print its pids', async () => {
       const out = Buffer.from((await client.logs(id, 0)).data).toString();
@@ -126,6 +126,8 @@ t.test('tsrun job on a persistent cluster', async (t) => {
     t.same(groupMembers(pids.driver), [], 'nothing is left in the driver’s process group');
     t.notOk(running(pids.driver), 'the driver is gone');
     t.notOk(running(pids.grandchild), 'the driver’s child is gone');
+    const logs = Buffer.from((await client.logs(id, 0)).data).toString();
+    t.match(logs, /SIGTERM ignored/, 'SIGTERM came first; the SIGKILL after the grace period ended it');
   });
 
   await t.test('bad requests get a clear error', async (t) => {
