@@ -20,8 +20,12 @@ function axisSize(u, values, axisIdx, cycleNum) {
     u.ctx.font = axis.font[0];
     size += u.ctx.measureText(longest).width / devicePixelRatio;
   }
-  return Math.ceil(size);
+  // Never narrower than the left half of the x axis's first label, which is centred on its tick.
+  return Math.max(48, Math.ceil(size));
 }
+
+// The time axis: one line of HH:MM:SS (the window is 15 minutes; uPlot's default adds a date line).
+const timeLabel = (t) => new Date(t * 1000).toTimeString().slice(0, 8);
 const esc = (s) =>
   String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
@@ -45,7 +49,10 @@ function makeChart(id, label, color, fmt) {
     ...chartSize(el),
     legend: { show: false },
     scales: { x: { time: true } },
-    axes: [{}, { size: axisSize, values: (_u, vals) => vals.map((v) => fmt(v)) }],
+    axes: [
+      { space: 70, values: (_u, vals) => vals.map(timeLabel) },
+      { size: axisSize, values: (_u, vals) => vals.map((v) => fmt(v)) },
+    ],
     series: [{}, { label, stroke: color, fill: `${color}22`, width: 1.5 }],
   };
   const u = new uPlot(opts, [[], []], el);
