@@ -33,6 +33,8 @@ export interface CliOptions {
   pool: boolean;
   /** `tsrun cluster ...`: the arguments after `cluster` (handled by src/pool/cluster-cli.ts). */
   cluster?: string[];
+  /** `tsrun job ...`: the arguments after `job` (handled by launcher/job-cli.ts). */
+  job?: string[];
   /** Serve the live dashboard on this port (0 = any free port); see src/dashboard/. */
   dashboardPort?: number;
   /** Address the dashboard binds (default 127.0.0.1; anything else requires the token). */
@@ -59,7 +61,8 @@ Examples:
   tsrun --hostfile hostfiles/cluster-3node --tag-output train.ts
   tsrun --hosts node1:2,node2:2 -x OMP_NUM_THREADS=1 train.ts
   tsrun --pool --nproc-per-node 3 --dashboard-port 8265 driver.ts     # live dashboard, URL printed at start
-  tsrun cluster start --head --workers 2 --dashboard-port 8265        # pool cluster + dashboard`;
+  tsrun cluster start --head --workers 2 --dashboard-port 8265        # pool cluster + dashboard
+  tsrun job submit -- driver.ts --epochs 3                            # a driver run by the cluster's head`;
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -252,6 +255,7 @@ export function parseCli(argv: string[]): CliOptions | undefined {
   const positional = a._.map(String);
   const [script, ...scriptArgs] = positional;
   if (script === 'cluster') return { cluster: scriptArgs } as unknown as CliOptions;
+  if (script === 'job') return { job: scriptArgs } as unknown as CliOptions;
   const dashboardPort = intFlag('dashboard-port', a.dashboardPort, 0);
   if (dashboardPort !== undefined && dashboardPort > 65535)
     throw new UsageError(`--dashboard-port ${dashboardPort} is > 65535`);

@@ -20,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     const o = parseCli(argv);
     if (!o) return 0;
     if (o.cluster) return await (await import('./cluster-cli.js')).runClusterCommand(o.cluster);
+    if (o.job) return await (await import('./job-cli.js')).runJobCommand(o.job);
     if (o.agent) return await (await import('./agent.js')).runAgent(o);
     const ssh = o.hostfile !== undefined || o.hosts !== undefined;
     // Remote ranks may run elsewhere (--remote-cwd); only a local path can be checked here.

@@ -90,7 +90,7 @@ function parse(argv: string[]) {
     .parseSync();
 }
 
-function needSecret(): string {
+export function needSecret(): string {
   const s = process.env.TSRUN_POOL_SECRET || readSecretFile();
   if (!s) {
     throw new ClusterUsageError(
@@ -100,7 +100,7 @@ function needSecret(): string {
   return s;
 }
 
-function addressOf(a: { address?: string }): string {
+export function addressOf(a: { address?: string }): string {
   const addr = a.address || process.env.TSRUN_POOL_ADDRESS || readHeadInfo()?.address;
   if (!addr)
     throw new ClusterUsageError(

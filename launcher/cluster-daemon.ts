@@ -9,6 +9,7 @@ import { DashboardPortError } from '../src/dashboard/errors.js';
 import { serveDashboard } from '../src/dashboard/job-dashboard.js';
 import { removeClusterFiles, writeClusterFiles } from '../src/pool/cluster-files.js';
 import { Head } from '../src/pool/head.js';
+import { JobManager } from '../src/pool/jobs/job-manager.js';
 import { NodeAgent } from '../src/pool/node-agent.js';
 import { deriveJobKeys } from '../src/transport/keys.js';
 
@@ -24,8 +25,10 @@ async function runHead(secret: string): Promise<void> {
   const workers = Number(process.env.TSRUN_CLUSTER_WORKERS ?? 0);
   const head = await Head.start(deriveJobKeys(secret), bind, port);
   const address = `${advertise}:${head.port}`;
+  const jobs = new JobManager(address, secret);
+  head.onJobRequest = (body, reply) => jobs.handle(body, reply);
   // Before any client joins, so every Welcome asks for dashboard samples.
-  const dashboard = await openDashboard(head, secret);
+  const dashboard = await openDashboard(head, secret, jobs);
   const agent =
     workers > 0
       ? await NodeAgent.start({ endpoint: `tcp://127.0.0.1:${head.port}`, secret, workers })
@@ -34,6 +37,7 @@ async function runHead(secret: string): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    await jobs.stopAll();
     await agent?.stop();
     await head.close();
     removeClusterFiles();
@@ -55,10 +59,10 @@ async function runHead(secret: string): Promise<void> {
 }
 
 /** With TSRUN_CLUSTER_DASHBOARD_PORT: serves the dashboard; returns what `cluster start` prints. */
-async function openDashboard(head: Head, secret: string): Promise<string | undefined> {
+async function openDashboard(head: Head, secret: string, jobs: JobManager): Promise<string | undefined> {
   const port = process.env.TSRUN_CLUSTER_DASHBOARD_PORT;
   if (port === undefined || port === '') return undefined;
-  const monitor = new ClusterMonitor(head);
+  const monitor = new ClusterMonitor(head, jobs);
   let said = '';
   await serveDashboard(monitor, {
     port: Number(port),

@@ -8,11 +8,19 @@
 import { hostname } from 'node:os';
 import type { Head, HeadObserver, WorkerRec } from '../pool/head.js';
 import type { HelloBody } from '../pool/head-link.js';
+import { describeState, type JobInfo } from '../pool/jobs/job-types.js';
+import type { SpillStats } from '../pool/spill-store.js';
 import type { DriverFeedSample, NodeFeedSample, ProcFeed } from '../telemetry/cluster-feed.js';
-import { FEED_KEY } from '../telemetry/cluster-feed.js';
+import { FEED_KEY, STORE_FEED_KEY } from '../telemetry/cluster-feed.js';
 import { HostSampler } from '../telemetry/host-sampler.js';
 import { LogRing } from '../telemetry/log-ring.js';
-import type { DashboardState, NodeInfo, ProcessInfo, RankInfo } from '../telemetry/state-types.js';
+import type {
+  DashboardState,
+  NodeInfo,
+  ObjectStoreInfo,
+  ProcessInfo,
+  RankInfo,
+} from '../telemetry/state-types.js';
 import { taskCounters } from '../telemetry/task-counters.js';
 import { SampledSource } from './sampled-source.js';
 import { emptyTasks } from './state-summary.js';
@@ -40,18 +48,26 @@ interface ExitRec {
 export class ClusterMonitor extends SampledSource implements HeadObserver {
   private readonly nodes = new Map<string, Seen<NodeFeedSample>>();
   private readonly drivers = new Map<string, Seen<DriverFeedSample>>();
+  /** Each worker's object store, by host|pid, from its heartbeats. */
+  private readonly stores = new Map<string, Seen<SpillStats>>();
   private readonly exits: ExitRec[] = [];
   private readonly rings = new Map<string, LogRing>();
   private readonly sampler = new HostSampler();
   private own?: { node: NodeInfo; head: ProcessInfo };
 
-  constructor(private readonly head: Head) {
+  constructor(
+    private readonly head: Head,
+    private readonly jobs?: { list(): JobInfo[] },
+  ) {
     super();
     head.observer = this;
     taskCounters.enabled = true;
   }
 
   heartbeat(hello: HelloBody, body: unknown): void {
+    const store = (body as Record<string, unknown> | undefined)?.[STORE_FEED_KEY];
+    if (hello.role === 'worker' && store)
+      this.stores.set(`${hello.host}|${hello.pid}`, { hello, sample: store as SpillStats, at: Date.now() });
     const sample = (body as Record<string, unknown> | undefined)?.[FEED_KEY];
     if (!sample) return;
     const key = `${hello.host}|${hello.pid}`;
@@ -81,7 +97,7 @@ export class ClusterMonitor extends SampledSource implements HeadObserver {
 
   protected override refresh(): void {
     const now = Date.now();
-    for (const m of [this.nodes, this.drivers])
+    for (const m of [this.nodes, this.drivers, this.stores] as Map<string, { at: number }>[])
       for (const [k, v] of m) if (now - v.at > GONE_AFTER_MS) m.delete(k);
     while (this.exits.length > 0 && now - this.exits[0].at > KEEP_EXITS_MS) this.exits.shift();
     const p = this.sampler.proc(process.pid);
@@ -161,7 +177,38 @@ export class ClusterMonitor extends SampledSource implements HeadObserver {
       ranks,
       tasks: taskCounters.attached ? taskCounters.read() : emptyTasks(),
       collectives: { ops: 0, bytes: 0, secondsInCollectives: 0 },
+      actors: this.head.actors.summary().map((a) => ({
+        cls: a.cls,
+        ...(a.name !== undefined && { name: a.name }),
+        state: a.state,
+        restarts: a.restarts,
+        ...(a.host !== undefined && { host: a.host }),
+        ...(a.pid !== undefined && { pid: a.pid }),
+        callsFinished: a.callsFinished,
+      })),
+      objectStores: this.objectStores(byHost),
+      jobs: (this.jobs?.list() ?? []).map((j) => ({
+        id: j.id,
+        state: describeState(j),
+        entrypoint: j.entrypoint.join(' '),
+        submittedAt: j.submittedAt,
+        ...(j.endedAt && { endedAt: j.endedAt }),
+      })),
     };
+  }
+
+  /** Workers' stores summed per host (a node's limit is split among its workers). */
+  private objectStores(byHost: Map<string, NodeInfo>): ObjectStoreInfo[] {
+    const per = new Map<string, ObjectStoreInfo>();
+    for (const { hello, sample } of this.stores.values()) {
+      const host = byHost.get(hello.host)?.host ?? hello.hostname;
+      const s = per.get(host) ?? { host, inMemoryBytes: 0, spilledBytes: 0, limitBytes: 0 };
+      s.inMemoryBytes += sample.inMemory;
+      s.spilledBytes += sample.spilled;
+      s.limitBytes += sample.limit;
+      per.set(host, s);
+    }
+    return [...per.values()];
   }
 
   logs(rank: number, tail: number): string[] | undefined {

@@ -49,6 +49,12 @@ export class Head {
   observer?: HeadObserver;
   /** Called when an admin asks the cluster to stop (the process owning the head exits then). */
   onShutdown: () => void = () => {};
+  /** Answers job requests (src/pool/jobs/job-manager.ts); without one they are refused. */
+  onJobRequest: (body: unknown, reply: (answer: unknown) => void) => void = (body, reply) =>
+    reply({
+      req: (body as { req?: number })?.req,
+      error: 'this head runs no jobs (start it with tsrun cluster start --head)',
+    });
 
   private constructor(
     private readonly router: CurveRouter,
@@ -192,6 +198,9 @@ export class Head {
       case PoolOp.ActorLookup:
         this.actors.lookup(c, m.body as { req: number; name: string });
         break;
+      case PoolOp.JobRequest:
+        this.onJobRequest(m.body, (answer) => this.outbox.send(c, PoolOp.JobReply, answer));
+        return;
       case PoolOp.Shutdown:
         this.onShutdown();
         return;

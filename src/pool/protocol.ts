@@ -43,6 +43,9 @@ export const PoolOp = {
   ActorInfo: 22,
   /** Head → worker: drop an actor's instance ({ id }). */
   ActorStop: 23,
+  /** Admin → head: a job request ({ req, kind, ... }, src/pool/jobs/job-types.ts); answered by JobReply. */
+  JobRequest: 24,
+  JobReply: 25,
 } as const;
 export type PoolOp = (typeof PoolOp)[keyof typeof PoolOp];
 

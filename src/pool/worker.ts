@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
 import { init } from '../../collectives/init.js';
 import { freePort } from '../process/local-spawner.js';
+import { STORE_FEED_KEY } from '../telemetry/cluster-feed.js';
 import { hostIdentity } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
 import { ActorHost } from './actors/actor-host.js';
@@ -278,7 +279,7 @@ async function main(): Promise<void> {
   const host = hostIdentity();
   const { server, bindAddress } = await ObjectServer.forHead(endpoint, keys, host);
   const fetcher = new ObjectFetcher(keys, host);
-  const { link } = await HeadLink.open(
+  const { link, welcome } = await HeadLink.open(
     endpoint,
     keys,
     {
@@ -294,6 +295,8 @@ async function main(): Promise<void> {
     0,
   );
   if (tracing) traceWorkerThread();
+  // A head serving a dashboard shows each node's object store (in memory, spilled, limit).
+  if (welcome.dashboard) link.heartbeatBody = () => ({ [STORE_FEED_KEY]: server.store.summary() });
   new Worker(link, server, fetcher, bindAddress, config).start();
 }
 

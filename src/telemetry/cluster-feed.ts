@@ -28,6 +28,8 @@ export interface DriverFeedSample {
 
 /** Heartbeat field that carries a feed sample (next to the node's own memory fields). */
 export const FEED_KEY = 'dashboard';
+/** Key of a worker's object store figures (SpillStore.summary()) in its heartbeat body. */
+export const STORE_FEED_KEY = 'objectStore';
 
 export class NodeFeed {
   private readonly sampler = new HostSampler();

@@ -31,11 +31,44 @@ export interface RankInfo {
   signal?: string;
 }
 
+/** An actor of a pool cluster, as the actors table shows it. */
+export interface ActorInfo {
+  cls: string;
+  name?: string;
+  state: string;
+  restarts: number;
+  host?: string;
+  pid?: number;
+  callsFinished: number;
+}
+
+/** One node's object store: the sum over its workers. */
+export interface ObjectStoreInfo {
+  host: string;
+  inMemoryBytes: number;
+  spilledBytes: number;
+  limitBytes: number;
+}
+
+/** A job submitted with `tsrun job submit`. */
+export interface JobRow {
+  id: string;
+  /** As `tsrun job status` prints it: FAILED carries its exit code. */
+  state: string;
+  entrypoint: string;
+  submittedAt: string;
+  endedAt?: string;
+}
+
 export interface DashboardState {
   nodes: NodeInfo[];
   ranks: RankInfo[];
   tasks: TaskTotals;
   collectives: CollectiveTotals;
+  /** Pool clusters only. */
+  actors?: ActorInfo[];
+  objectStores?: ObjectStoreInfo[];
+  jobs?: JobRow[];
 }
 
 /** One point of the live charts; the server keeps 15 minutes of them at one a second. */

@@ -3,29 +3,61 @@
 
 const $ = (id) => document.getElementById(id);
 const fmtBytes = (b) => {
-  if (!b) return '0 B';
+  if (!b || b < 1) return '0 B';
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   const i = Math.min(u.length - 1, Math.floor(Math.log(b) / Math.log(1024)));
   return `${(b / 1024 ** i).toFixed(i ? 1 : 0)} ${u[i]}`;
 };
+
+// The value axis is as wide as its longest label: a fixed width cut "855.7 MiB" to "5.7 MiB" on the
+// left, and the axis seemed to read a few MiB (uPlot's axis-autosize recipe).
+function axisSize(u, values, axisIdx, cycleNum) {
+  const axis = u.axes[axisIdx];
+  if (cycleNum > 1) return axis._size;
+  let size = axis.ticks.size + axis.gap + 4;
+  const longest = (values || []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), '');
+  if (longest !== '') {
+    u.ctx.font = axis.font[0];
+    size += u.ctx.measureText(longest).width / devicePixelRatio;
+  }
+  // Never narrower than the left half of the x axis's first label, which is centred on its tick.
+  return Math.max(48, Math.ceil(size));
+}
+
+// The time axis: one line of HH:MM:SS (the window is 15 minutes; uPlot's default adds a date line).
+const timeLabel = (t) => new Date(t * 1000).toTimeString().slice(0, 8);
 const esc = (s) =>
   String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
 const series = { t: [], cpu: [], mem: [], tasks: [], coll: [] };
 const charts = {};
 
+// uPlot's height is its plot with axes; the title sits above it. Sizing the plot to the whole cell pushed
+// the x axis (time and date) past the cell, over the next chart's title, and gave the panel scroll bars.
+function chartSize(el) {
+  const title = el.querySelector('.u-title');
+  return {
+    width: Math.max(160, el.clientWidth),
+    height: Math.max(80, el.clientHeight - (title ? title.offsetHeight : 20)),
+  };
+}
+
 function makeChart(id, label, color, fmt) {
   const el = $(id);
   const opts = {
     title: label,
-    width: el.clientWidth || 300,
-    height: Math.max(120, (el.clientHeight || 160) - 10),
+    ...chartSize(el),
     legend: { show: false },
     scales: { x: { time: true } },
-    axes: [{}, { size: 60, values: (_u, vals) => vals.map(fmt) }],
+    axes: [
+      { space: 70, values: (_u, vals) => vals.map(timeLabel) },
+      { size: axisSize, values: (_u, vals) => vals.map((v) => fmt(v)) },
+    ],
     series: [{}, { label, stroke: color, fill: `${color}22`, width: 1.5 }],
   };
-  return new uPlot(opts, [[], []], el);
+  const u = new uPlot(opts, [[], []], el);
+  u.setSize(chartSize(el)); // now with its title's real height
+  return u;
 }
 
 function initCharts() {
@@ -33,12 +65,12 @@ function initCharts() {
   charts.mem = makeChart('chart-mem', 'host memory used', '#9b6ef3', fmtBytes);
   charts.tasks = makeChart('chart-tasks', 'tasks finished / s', '#17803d', (v) => v.toFixed(0));
   charts.coll = makeChart('chart-coll', 'collective bytes / s', '#e8710a', (v) => `${fmtBytes(v)}/s`);
-  window.addEventListener('resize', () => {
-    for (const [k, c] of Object.entries(charts)) {
-      const el = $(`chart-${k}`);
-      c.setSize({ width: el.clientWidth, height: Math.max(120, el.clientHeight - 10) });
-    }
-  });
+  const resize = () => {
+    for (const [k, c] of Object.entries(charts)) c.setSize(chartSize($(`chart-${k}`)));
+  };
+  window.addEventListener('resize', resize);
+  // Readable from outside (the browser test checks the axes).
+  window.tsrunCharts = charts;
 }
 
 function addSample(s) {
@@ -69,14 +101,49 @@ function bar(cls, pct, text) {
   return `<div class="bar ${cls}"><span style="width:${w}%"></span><em>${esc(text)}</em></div>`;
 }
 
+function storeBar(s) {
+  if (!s) return '';
+  const pct = (100 * s.inMemoryBytes) / (s.limitBytes || 1);
+  return bar(
+    'store',
+    pct,
+    `object store ${fmtBytes(s.inMemoryBytes)} in memory of ${fmtBytes(s.limitBytes)} · ${fmtBytes(s.spilledBytes)} spilled`,
+  );
+}
+
+const cell = (v) => `<td>${v === undefined || v === null ? '' : esc(v)}</td>`;
+
+function drawCluster(st) {
+  $('cluster-only').hidden = !st.actors && !st.jobs;
+  if (st.jobs)
+    $('jobs').tBodies[0].innerHTML = st.jobs
+      .slice()
+      .reverse()
+      .map(
+        (j) =>
+          `<tr class="job-row">${cell(j.id)}<td class="job-${esc(j.state.split(' ')[0])}">${esc(j.state)}</td><td class="clip" title="${esc(j.entrypoint)}">${esc(j.entrypoint)}</td>${cell(j.submittedAt.slice(11, 19))}</tr>`,
+      )
+      .join('');
+  if (st.actors)
+    $('actors').tBodies[0].innerHTML = st.actors
+      .map(
+        (a) =>
+          `<tr class="actor-row">${cell(a.cls)}${cell(a.name)}<td class="actor-${esc(a.state)}">${esc(a.state)}</td>${cell(a.restarts)}${cell(a.host)}${cell(a.pid)}${cell(a.callsFinished)}</tr>`,
+      )
+      .join('');
+}
+
 function drawState(st) {
+  const stores = new Map((st.objectStores || []).map((s) => [s.host, s]));
   $('hosts').innerHTML = st.nodes
     .map(
       (n) => `<div class="host"><b>${esc(n.host)}</b> · ${n.processes.length} processes
       ${bar('cpu', n.cpuPercent, `CPU ${n.cpuPercent.toFixed(0)}%`)}
-      ${bar('mem', (100 * n.memUsedBytes) / (n.memTotalBytes || 1), `memory ${fmtBytes(n.memUsedBytes)} of ${fmtBytes(n.memTotalBytes)}`)}</div>`,
+      ${bar('mem', (100 * n.memUsedBytes) / (n.memTotalBytes || 1), `memory ${fmtBytes(n.memUsedBytes)} of ${fmtBytes(n.memTotalBytes)}`)}
+      ${storeBar(stores.get(n.host))}</div>`,
     )
     .join('');
+  drawCluster(st);
   const procs = [];
   for (const n of st.nodes) for (const p of n.processes) procs.push({ ...p, host: n.host });
   // Host and pid together: two hosts of an SSH job or a cluster may use the same pid.
