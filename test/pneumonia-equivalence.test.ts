@@ -20,7 +20,8 @@ import { CI_FLAGS, CI_SEEDS, CI_SETS } from './helpers/pneumonia-sets.js';
 // that agree on 93% of images differ on a few of the 80 by chance alone. 5 points = 4 images. Issue
 // 17's failure (60% against 93.75%) is 27 points off and fails both checks.
 const BOUND = 0.05;
-const FLOOR = 0.8;
+// The lowest run measured is 82.5%; the margin is for CPUs whose XNNPACK kernels round differently.
+const FLOOR = 0.75;
 
 const MODULE = new URL('./helpers/pneumonia-runs.ts', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'tsrun-pneumonia-equiv-'));
