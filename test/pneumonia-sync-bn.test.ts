@@ -51,6 +51,19 @@ for (const n of [2, 3]) {
   });
 }
 
+t.test('3 ranks with --sync-bn on a 2-image batch: the rank without images still joins', async (t) => {
+  const small = await stepOnShare(soloGroup, true, 2);
+  const ranks = await runRanksWith<StepOutcome>({ timeoutMs: 240_000 }, 3, MODULE, 'stepOnRank', true, 2);
+  t.same(
+    ranks.map((r) => r.count),
+    [1, 1, 0],
+  );
+  for (const r of ranks)
+    t.ok(maxRelDiff(r.running, small.running) < 1e-6, `rank ${r.rank}: running statistics`);
+  const d = maxRelDiff(combined(ranks), small.grads);
+  t.ok(d < 1e-5, `combined gradient equals one rank's (relative max diff ${d.toExponential(2)})`);
+});
+
 t.test(
   '2 ranks without --sync-bn: per-rank statistics differ from one rank (the check can fail)',
   async (t) => {

@@ -22,12 +22,13 @@ export interface StepOutcome {
   running: Float32Array;
 }
 
-export async function stepOnShare(group: TrainGroup, sync: boolean): Promise<StepOutcome> {
+/** `take`: use only the batch's first images (fewer than the ranks leaves a rank with none). */
+export async function stepOnShare(group: TrainGroup, sync: boolean, take?: number): Promise<StepOutcome> {
   await selectBackend('wasm');
   const p = parityInputs();
   const pixels = p.size * p.size * 3;
   const mine: number[] = [];
-  for (let i = group.rank; i < p.n; i += group.size) mine.push(i);
+  for (let i = group.rank; i < (take ?? p.n); i += group.size) mine.push(i);
   const images = new Float32Array(mine.length * pixels);
   mine.forEach((src, k) => {
     images.set(p.images.subarray(src * pixels, (src + 1) * pixels), k * pixels);
@@ -48,11 +49,11 @@ export async function stepOnShare(group: TrainGroup, sync: boolean): Promise<Ste
   return { rank: group.rank, count: mine.length, loss, grads: grads.slice(), running: bn.pack() };
 }
 
-export async function stepOnRank(sync: boolean): Promise<StepOutcome> {
+export async function stepOnRank(sync: boolean, take?: number): Promise<StepOutcome> {
   process.env.TSRUN_AUTO_DESTROY ??= '0';
   const pg = await init();
   try {
-    return await stepOnShare(pg as unknown as TrainGroup, sync);
+    return await stepOnShare(pg as unknown as TrainGroup, sync, take);
   } finally {
     await pg.destroy();
   }
