@@ -73,3 +73,25 @@ t.test('pool style, 2 and 3 workers', async (t) => {
     compare(t, 'pool', n, got[0]);
   }
 });
+
+// --sync-bn: the ranks form the one-process batch's moments, so 2 ranks follow the one-process run
+// step for step (losses equal up to float rounding), on the run that drifted most without it.
+t.test('SPMD, 2 ranks, --sync-bn: the one-process run', async (t) => {
+  const i = runs.findIndex((r) => r.input.endsWith('radiograph') && r.seed === 2);
+  const [got] = (
+    await runRanksWith<RunOutcome[]>({ timeoutMs: 600_000 }, 2, MODULE, 'spmdRuns', [
+      { ...runs[i], syncBn: true },
+    ])
+  )[0];
+  for (const [e, loss] of got.losses.entries()) {
+    const want = one[i].losses[e];
+    t.ok(
+      Math.abs(loss - want) <= 1e-3 * want,
+      `epoch ${e + 1} loss ${loss.toFixed(6)}, 1 rank ${want.toFixed(6)}`,
+    );
+  }
+  t.ok(
+    Math.abs(got.accuracy - one[i].accuracy) <= 0.0125 + 1e-9,
+    `${pct(got.accuracy)}, 1 rank ${pct(one[i].accuracy)} (at most one test image apart)`,
+  );
+});
