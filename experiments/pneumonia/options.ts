@@ -16,7 +16,8 @@ export function parsePneumoniaFlags(script: string, argv?: string[]): PneumoniaF
     .option('batch', {
       type: 'number',
       default: 64,
-      describe: 'global batch: images per optimizer step over all ranks (each rank trains on its share)',
+      describe:
+        'global batch: images per optimizer step summed over all ranks (each rank trains on about batch/ranks of them), like one process; not the per-rank batch of a torch DataLoader under DistributedSampler',
     })
     .option('lr', { type: 'number', default: 0.01, describe: 'Adam learning rate' })
     .option('image-size', {
@@ -48,6 +49,12 @@ export function parsePneumoniaFlags(script: string, argv?: string[]): PneumoniaF
       default: false,
       describe:
         "evaluate on resize S·256/224 + centre crop S (the training geometry) instead of the seed's resize to S",
+    })
+    .option('sync-bn', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'batch-norm moments over the whole global batch (all-reduced inside every step, as torch SyncBatchNorm) instead of per rank',
     })
     .option('check-sync', {
       type: 'boolean',
@@ -82,6 +89,7 @@ export function parsePneumoniaFlags(script: string, argv?: string[]): PneumoniaF
     skipBadImages: a['skip-bad-images'],
     checkSync: a['check-sync'],
     evalCrop: a['eval-crop'],
+    syncBn: a['sync-bn'],
     quiet: a.quiet,
   };
 }

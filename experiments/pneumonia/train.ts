@@ -7,6 +7,7 @@ import { ParamsDivergedError } from './errors.js';
 import { GradientComputer } from './gradients.js';
 import { checksum, soloGroup, type TrainGroup } from './group.js';
 import { BatchNormState, initParams, paramSpecs } from './model.js';
+import { SyncBnGradientComputer } from './sync-bn.js';
 
 /**
  * The seed's training loop, written once for any number of ranks (a one-rank group = plain training):
@@ -38,6 +39,8 @@ export interface TrainOptions {
   skipBadImages: boolean;
   /** evaluate on the training geometry (resize S·256/224, centre crop S) instead of the seed's resize to S */
   evalCrop?: boolean;
+  /** batch-norm moments over the global batch (allReduce inside each step), as torch's SyncBatchNorm */
+  syncBn?: boolean;
   /** all-gather a parameter checksum after every step and fail if ranks differ */
   checkSync: boolean;
   onStep?: (s: StepInfo) => void;
@@ -114,9 +117,12 @@ async function evaluate(
   return { correct: counts[0], total: counts[1], skipped: counts[2] };
 }
 
-/** Averages the batch-norm running statistics over the ranks (each rank's come from its share only). */
-async function averageBatchNorm(bn: BatchNormState, group: TrainGroup): Promise<void> {
-  if (group.size > 1) bn.unpack(await group.allReduce(bn.pack(), 'avg'));
+/**
+ * Averages the batch-norm running statistics over the ranks (each rank's come from its share only).
+ * With --sync-bn they are equal on every rank already and are left as they are.
+ */
+async function averageBatchNorm(bn: BatchNormState, group: TrainGroup, synced: boolean): Promise<void> {
+  if (group.size > 1 && !synced) bn.unpack(await group.allReduce(bn.pack(), 'avg'));
 }
 
 export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): Promise<TrainResult> {
@@ -130,6 +136,8 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
   const bn = new BatchNormState();
   const adam = new Adam(params.length, { lr: opts.lr });
   const gc = new GradientComputer(specs, params, opts.imageSize, opts.microBatch);
+  const syncBn = opts.syncBn ? new SyncBnGradientComputer(specs, params, opts.imageSize, group) : undefined;
+  const grads = syncBn ? syncBn.grads : gc.grads;
   const trainLoader = new BatchLoader(trainSet, {
     transform: { size: opts.imageSize, train: true },
     skipBadImages: opts.skipBadImages,
@@ -172,10 +180,18 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
       const batch = await pending;
       if (s + 1 < steps) pending = load(s + 1);
       skipped += batch.skipped.length;
-      let loss = gc.compute(batch.images, batch.labels, batch.count, bn);
+      let loss: number;
+      if (syncBn) {
+        // Every rank runs the same number of micro-batches: their batch norms meet in collectives.
+        const globalLen = Math.min(opts.batch, trainSet.files.length - s * opts.batch);
+        const chunks = Math.max(1, Math.ceil(Math.ceil(globalLen / group.size) / opts.microBatch));
+        loss = await syncBn.compute(batch.images, batch.labels, batch.count, bn, chunks);
+      } else {
+        loss = gc.compute(batch.images, batch.labels, batch.count, bn);
+      }
       let count = batch.count;
       if (group.size > 1) {
-        const g = gc.grads;
+        const g = grads;
         const n = batch.count;
         for (let i = 0; i < g.length; i++) reduced[i] = g[i] * n;
         reduced[g.length] = n;
@@ -186,7 +202,7 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
         for (let i = 0; i < g.length; i++) g[i] = reduced[i] * inv;
         loss = reduced[g.length + 1] * inv;
       }
-      adam.step(params, gc.grads);
+      adam.step(params, grads);
       totalSteps++;
       if (opts.checkSync && group.size > 1) {
         sums[0] = checksum(params);
@@ -211,7 +227,7 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
     // The seed's epoch loss: the mean of the (global) batch losses, the same number on every rank.
     const epochLoss = steps > 0 ? lossSum / steps : 0;
     losses.push(epochLoss);
-    await averageBatchNorm(bn, group);
+    await averageBatchNorm(bn, group, syncBn !== undefined);
     const val = await evaluate(valSet, evalLoader(valSet), gc, bn, group, opts.batch);
     const valAccuracy = val.total > 0 ? val.correct / val.total : 0;
     valAccuracies.push(valAccuracy);
@@ -222,7 +238,7 @@ export async function train(opts: TrainOptions, group: TrainGroup = soloGroup): 
       seconds: (performance.now() - e0) / 1000,
     });
   }
-  await averageBatchNorm(bn, group);
+  await averageBatchNorm(bn, group, syncBn !== undefined);
   const test = await evaluate(testSet, evalLoader(testSet), gc, bn, group, opts.batch);
   const totals = await group.allReduce(new Float64Array([trained, skipped, trainMs / 1000]), 'sum');
   // Ranks train in lockstep; the slowest rank's time is the job's, approximated by the mean.

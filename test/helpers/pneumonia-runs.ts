@@ -17,6 +17,7 @@ export interface RunSpec {
   lr: number;
   imageSize: number;
   evalCrop: boolean;
+  syncBn?: boolean;
 }
 
 export interface RunOutcome {
