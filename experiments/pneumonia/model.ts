@@ -20,8 +20,8 @@ export interface ParamSpec {
   fill?: number;
 }
 
-const BN_EPS = 1e-5;
-const BN_MOMENTUM = 0.1;
+export const BN_EPS = 1e-5;
+export const BN_MOMENTUM = 0.1;
 
 export function paramSpecs(imageSize: number): ParamSpec[] {
   if (!Number.isInteger(imageSize) || imageSize < 4 || imageSize % 2 !== 0) {
