@@ -1,5 +1,5 @@
 /**
- * npm run bench:hierarchical -- [--sizes 1048576,16777216,67108864] [--rounds 3]
+ * npm run bench:hierarchical -- [--sizes 1048576,16777216,67108864] [--rounds 3] [--rate 1gbit]
  *
  * The hierarchical all-reduce against the flat ring across hosts, in one run: two network-namespace hosts
  * on a private bridge, each with a real sshd (test/helpers/netns.ts; needs root, iproute2 and
@@ -8,8 +8,12 @@
  * TSRUN_HIERARCHICAL=0, alternating, so both see the same machine. Prints one JSON line per measurement,
  * one summary line per size (median over rounds, ratio hierarchical / flat), and draws
  * results/bench/hierarchical.svg and .png.
+ *
+ * On one machine a veth "network" costs the same CPU copies as shared memory, so the network is not the slow
+ * link it is between real hosts. `--rate` shapes each host's link (tc token bucket on its veth end, both
+ * directions leave through one) to a real NIC's speed, e.g. 1gbit or 10gbit.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +28,7 @@ const flag = (name: string, def: string) => {
 };
 const sizes = flag('sizes', '1048576,16777216,67108864');
 const rounds = Number(flag('rounds', '3'));
+const rate = flag('rate', '');
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const root = here('../');
 
@@ -75,6 +80,28 @@ function runJob(hostfile: string, sshOpts: string[], flat: boolean): Promise<Lin
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const cluster = await createNetnsCluster(2);
+if (rate) {
+  cluster.namespaces.forEach((ns, i) => {
+    execFileSync('ip', [
+      'netns',
+      'exec',
+      ns,
+      'tc',
+      'qdisc',
+      'replace',
+      'dev',
+      cluster.interfaces[i],
+      'root',
+      'tbf',
+      'rate',
+      rate,
+      'burst',
+      '1mb',
+      'latency',
+      '100ms',
+    ]);
+  });
+}
 const rows: Array<{ system: string; bytes: number; ms: number; round: number }> = [];
 try {
   mkdirSync(`${root}results/bench`, { recursive: true });
@@ -87,7 +114,9 @@ try {
       for (const l of await runJob(hostfile, cluster.sshOpts, flat)) {
         const row = { system, bytes: l.bytes, ms: l.sec * 1000, round };
         rows.push(row);
-        console.log(JSON.stringify({ bench: 'hierarchical', world: 4, hosts: 2, ...row }));
+        console.log(
+          JSON.stringify({ bench: 'hierarchical', world: 4, hosts: 2, link: rate || 'veth', ...row }),
+        );
       }
     }
     const done = round + 1;
@@ -112,13 +141,14 @@ for (const bytes of sizes.split(',').map(Number)) {
       hierarchical_ms: Number(h.toFixed(2)),
       flat_ring_ms: Number(f.toFixed(2)),
       ratio: Number((h / f).toFixed(3)),
+      link: rate || 'veth (unshaped)',
       load_average: load,
     }),
   );
 }
 const spec: TopLevelSpec = {
   $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-  title: `All-reduce across 2 hosts x 2 ranks (median of ${rounds} rounds; load average ${load[0]})`,
+  title: `All-reduce across 2 hosts x 2 ranks, ${rate ? `${rate} links` : 'veth links'} (median of ${rounds} rounds; load average ${load[0]})`,
   background: 'white',
   width: 420,
   height: 260,

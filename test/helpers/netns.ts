@@ -12,6 +12,8 @@ import { join } from 'node:path';
 
 export interface NetnsCluster {
   namespaces: string[];
+  /** Each namespace's end of its veth link (the host's "NIC"), e.g. for `tc` shaping. */
+  interfaces: string[];
   addrs: string[];
   /** Values for tsrun --ssh-opt. */
   sshOpts: string[];
@@ -149,6 +151,7 @@ export async function createNetnsCluster(hosts: number): Promise<NetnsCluster> {
 
   return {
     namespaces,
+    interfaces: namespaces.map((_, i) => `tv${id}n${i}`),
     addrs,
     keyDir,
     sshOpts: [
