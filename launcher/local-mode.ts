@@ -91,7 +91,7 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
   try {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0 && pickPort) masterPort = await freePort(masterAddr);
-      const flight = openFlightDir(o.dumpOnFailure ?? process.env.TSRUN_FLIGHT_DIR);
+      const flight = openFlightDir(o.dumpOnFailure);
       current = new NodeRun({
         script: o.script,
         scriptArgs: o.scriptArgs,
