@@ -1,7 +1,7 @@
 import * as zmq from 'zeromq';
 import { RendezvousError } from '../errors.js';
 import type { JobKeys } from '../transport/keys.js';
-import { SOCKET_DEFAULTS } from '../transport/socket-options.js';
+import { type SocketOptions, socketOptionsFromEnv } from '../transport/socket-options.js';
 import { z85Encode } from '../transport/z85.js';
 import { registerZapDomain, releaseZapDomain, ZAP_CONTROL_DOMAIN } from '../transport/zap.js';
 import { decodeMessage, MessageKind, WireError } from '../wire/index.js';
@@ -19,14 +19,19 @@ export class StoreServer {
 
   private constructor(private readonly sock: zmq.Router) {}
 
-  static async serve(bindAddr: string, port: number, keys: JobKeys): Promise<StoreServer> {
+  static async serve(
+    bindAddr: string,
+    port: number,
+    keys: JobKeys,
+    socket: SocketOptions = socketOptionsFromEnv(),
+  ): Promise<StoreServer> {
     await registerZapDomain(
       ZAP_CONTROL_DOMAIN,
       (mechanism, creds) =>
         mechanism === 'CURVE' && creds[0]?.length === 32 && z85Encode(creds[0]) === keys.client.publicKey,
     );
     const sock = new zmq.Router({
-      ...SOCKET_DEFAULTS,
+      ...socket,
       curveServer: true,
       curveSecretKey: keys.server.secretKey,
       curvePublicKey: keys.server.publicKey,
