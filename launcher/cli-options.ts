@@ -4,6 +4,7 @@
  * own flags are passed to it untouched.
  */
 import yargs from 'yargs';
+import { TRANSPORT_ENV } from '../src/transport/transport-config.js';
 import { type FlagValues, flagValues, SWITCHES, yargsOptions } from './cli-flags.js';
 import { UsageError } from './errors.js';
 
@@ -101,5 +102,10 @@ export function parseCli(argv: string[]): CliOptions | undefined {
     );
   }
   if (flags.standalone && nnodes !== 1) throw new UsageError('--standalone runs one node; drop --nnodes');
-  return { ...flags, script, scriptArgs, env: { ...x, ...(bind ? { TSRUN_BIND_ADDR: bind } : {}) } };
+  return {
+    ...flags,
+    script,
+    scriptArgs,
+    env: { ...x, ...(bind ? { [TRANSPORT_ENV.bindAddress.name]: bind } : {}) },
+  };
 }
