@@ -8,9 +8,11 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { Env } from '../src/env-fields.js';
 import type { FlightDump, FlightRecord } from '../src/flight-record.js';
 import { DType, dtypeName, RedOp, redOpName } from '../src/wire/index.js';
 import type { CallState } from './call-state.js';
+import { COLLECTIVES_ENV } from './collectives-config.js';
 import { opName } from './fingerprint.js';
 
 export const FLIGHT_CAPACITY = 32;
@@ -127,8 +129,8 @@ export function attachRecent(e: Error): void {
  * With TSRUN_FLIGHT_DIR set, writes this rank's record to DIR/rank-<r>.json (write, then rename, so a
  * reader never sees half a file). Synchronous: the process often exits right after a group fails.
  */
-export function dumpFlight(worldRank: number, reason: Error, env = process.env): string | undefined {
-  const dir = env.TSRUN_FLIGHT_DIR;
+export function dumpFlight(worldRank: number, reason: Error, env: Env = process.env): string | undefined {
+  const dir = COLLECTIVES_ENV.flightDir.read(env);
   if (!dir) return undefined;
   const dump: FlightDump = {
     rank: worldRank,

@@ -9,6 +9,8 @@
  * prints a one-time hint after 10 s; TSRUN_AUTO_DESTROY=1 makes it destroy the groups after 1 s instead,
  * for scripts known to use no native async work.
  */
+import type { CollectivesConfig } from './collectives-config.js';
+
 let inFlight = 0;
 let baseline: Map<string, number> | undefined;
 let timer: NodeJS.Timeout | undefined;
@@ -37,9 +39,13 @@ const HINT_AFTER_CHECKS = 100;
 const DESTROY_AFTER_CHECKS = 10;
 
 /** Starts watching (once per process); see the module comment for what happens on idleness. */
-export function watchForIdleExit(destroy: () => Promise<void>, rank: number): void {
-  if (timer || process.env.TSRUN_AUTO_DESTROY === '0') return;
-  const autoDestroy = process.env.TSRUN_AUTO_DESTROY === '1';
+export function watchForIdleExit(
+  destroy: () => Promise<void>,
+  rank: number,
+  mode: CollectivesConfig['autoDestroy'],
+): void {
+  if (timer || mode === 'off') return;
+  const autoDestroy = mode === 'destroy';
   baseline = counts();
   let idleChecks = 0;
   let hinted = false;

@@ -2,6 +2,7 @@
 export {
   CollectiveMismatchError,
   CollectiveTimeoutError,
+  ConfigError,
   EnvironmentError,
   GroupClosedError,
   PeerLostError,

@@ -8,15 +8,17 @@ import { hostIdentity, localAddressReaching, privateIpcDir } from '../src/transp
 import { deriveJobKeys } from '../src/transport/keys.js';
 import { type PeerEndpoint, PeerMesh } from '../src/transport/peer-mesh.js';
 import { sharedMemoryDir } from '../src/transport/shm-dir.js';
+import { socketOptions } from '../src/transport/socket-options.js';
 import { hostIndices, spansHostsWithSharing } from './algorithms/host-layout.js';
 import { alignTraceClock, traceCollectives } from './call-trace.js';
+import { COLLECTIVES_ENV, type CollectivesConfig, readCollectivesConfig } from './collectives-config.js';
 import { GroupCore } from './group-core.js';
 import { stopWatching, watchForIdleExit } from './idle-exit.js';
 import { ProcessGroup } from './process-group.js';
 import { World } from './world.js';
 
 export interface InitOptions {
-  /** Default timeout of every collective of the world group, in ms (default 5 minutes). */
+  /** Default timeout of every collective of the world group, in ms (default: TSRUN_TIMEOUT_MS or 5 minutes). */
   timeoutMs?: number;
   /** How long to wait for every rank to join, in ms (default: TSRUN_RENDEZVOUS_TIMEOUT_MS or 300000). */
   rendezvousTimeoutMs?: number;
@@ -27,11 +29,11 @@ export interface InitOptions {
    * TSRUN_BIND_ADDR, else the local address of the interface that reaches MASTER_ADDR.
    */
   bindAddress?: string;
-  /** Environment to read instead of process.env (tests). */
+  /** Environment to read instead of process.env (tests): the rank's variables and its config. */
   env?: Record<string, string | undefined>;
 }
 
-export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_TIMEOUT_MS = COLLECTIVES_ENV.timeoutMs.default;
 
 const liveWorlds = new Set<ProcessGroup>();
 
@@ -45,13 +47,13 @@ export async function destroyAll(): Promise<void> {
   await Promise.all(all.map((pg) => pg.destroy()));
 }
 
-function track(pg: ProcessGroup): ProcessGroup {
+function track(pg: ProcessGroup, config: CollectivesConfig): ProcessGroup {
   liveWorlds.add(pg);
   pg.onDestroy(() => {
     liveWorlds.delete(pg);
     if (liveWorlds.size === 0) stopWatching();
   });
-  if (pg.size > 1) watchForIdleExit(destroyAll, pg.ranks[pg.rank]);
+  if (pg.size > 1) watchForIdleExit(destroyAll, pg.ranks[pg.rank], config.autoDestroy);
   return pg;
 }
 
@@ -62,15 +64,17 @@ function track(pg: ProcessGroup): ProcessGroup {
  */
 export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
   const env = readRankEnvironment(opts.env ?? process.env);
-  const timeoutMs = opts.timeoutMs ?? Number(process.env.TSRUN_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS);
-  const rdzvMs = opts.rendezvousTimeoutMs ?? Number(process.env.TSRUN_RENDEZVOUS_TIMEOUT_MS ?? 300_000);
-  const encrypt = opts.encrypt ?? (opts.env ?? process.env).TSRUN_ENCRYPT === '1';
+  const config = readCollectivesConfig(opts.env ?? process.env);
+  const timeoutMs = opts.timeoutMs ?? config.timeoutMs;
+  const rdzvMs = opts.rendezvousTimeoutMs ?? config.rendezvousTimeoutMs;
+  const encrypt = opts.encrypt ?? config.encrypt;
+  const { transport } = config;
   traceCollectives(env.rank);
   if (env.size === 1) {
     const world = new World(0, 1, env.localRank, env.localSize, undefined, undefined, undefined);
     const core = new GroupCore(world, 0, [0], 0, timeoutMs);
     world.register(0, core);
-    return track(new ProcessGroup(core));
+    return track(new ProcessGroup(core), config);
   }
   if (env.masterAddrFrom) env.masterAddr = await resolveHostAddress(env.masterAddr, env.masterAddrFrom);
   if (!env.authenticated && env.rank === 0 && env.source !== 'tsrun') {
@@ -81,11 +85,11 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
   }
   const keys = deriveJobKeys(env.secret);
   const bindAddress =
-    opts.bindAddress ||
-    (opts.env ?? process.env).TSRUN_BIND_ADDR ||
-    (await localAddressReaching(env.masterAddr, env.masterPort));
-  const server = env.rank === 0 ? await StoreServer.serve(bindAddress, env.masterPort, keys) : undefined;
-  const store = StoreClient.connect(env.masterAddr, env.masterPort, keys);
+    opts.bindAddress || transport.bindAddress || (await localAddressReaching(env.masterAddr, env.masterPort));
+  const socket = socketOptions(transport);
+  const server =
+    env.rank === 0 ? await StoreServer.serve(bindAddress, env.masterPort, keys, socket) : undefined;
+  const store = StoreClient.connect(env.masterAddr, env.masterPort, keys, socket);
   let mesh: PeerMesh | undefined;
   let peers: PeerEndpoint[];
   try {
@@ -98,7 +102,8 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
       host: hostIdentity(),
       ipcDir: privateIpcDir(keys.jobId),
       ipcOnly: env.localSize === env.size,
-      shmDir: env.localSize > 1 ? sharedMemoryDir(keys.jobId, opts.env ?? process.env) : undefined,
+      shmDir: env.localSize > 1 ? sharedMemoryDir(keys.jobId, transport) : undefined,
+      transport,
     });
     peers = await exchangeEndpoints(store, mesh.local, env.size, rdzvMs);
     await alignTraceClock(store, env.rank, env.localRank);
@@ -115,7 +120,7 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
     throw e;
   }
   const world = new World(env.rank, env.size, env.localRank, env.localSize, mesh, store, server);
-  if ((opts.env ?? process.env).TSRUN_HIERARCHICAL !== '0') {
+  if (config.hierarchical) {
     const hosts = hostIndices(peers.map((p) => p.host));
     if (spansHostsWithSharing(hosts)) world.hosts = hosts;
   }
@@ -128,5 +133,5 @@ export async function init(opts: InitOptions = {}): Promise<ProcessGroup> {
   );
   world.register(0, core);
   world.start();
-  return track(new ProcessGroup(core));
+  return track(new ProcessGroup(core), config);
 }

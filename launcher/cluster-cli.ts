@@ -18,6 +18,7 @@ import { newJobSecret, tsxCommand } from '../src/process/local-spawner.js';
 import { packageModulePath } from '../src/process/package-files.js';
 import { hostIdentity } from '../src/transport/host-identity.js';
 import { deriveJobKeys } from '../src/transport/keys.js';
+import { readLauncherConfig } from './launcher-config.js';
 
 const DAEMON = packageModulePath(import.meta.url, './cluster-daemon.ts');
 export const DEFAULT_CLUSTER_PORT = 6380;
@@ -91,7 +92,7 @@ function parse(argv: string[]) {
 }
 
 export function needSecret(): string {
-  const s = process.env.TSRUN_POOL_SECRET || readSecretFile();
+  const s = readLauncherConfig().poolSecret || readSecretFile();
   if (!s) {
     throw new ClusterUsageError(
       `no cluster secret: set TSRUN_POOL_SECRET (copy it from ${secretPath()} on the head's host)`,
@@ -101,7 +102,7 @@ export function needSecret(): string {
 }
 
 export function addressOf(a: { address?: string }): string {
-  const addr = a.address || process.env.TSRUN_POOL_ADDRESS || readHeadInfo()?.address;
+  const addr = a.address || readLauncherConfig().poolAddress || readHeadInfo()?.address;
   if (!addr)
     throw new ClusterUsageError(
       'no cluster address: give --address HOST:PORT (no cluster is running on this host)',
@@ -228,7 +229,7 @@ export async function runClusterCommand(argv: string[]): Promise<number> {
           throw new ClusterUsageError(
             `a cluster is already running here (head pid ${running.pid} at ${running.address}); stop it first`,
           );
-        const secret = process.env.TSRUN_POOL_SECRET || newJobSecret();
+        const secret = readLauncherConfig().poolSecret || newJobSecret();
         const { address, dashboard } = await startDaemon(
           {
             ...(dashboardPort !== undefined && {

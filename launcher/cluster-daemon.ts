@@ -12,23 +12,26 @@ import { Head } from '../src/pool/head.js';
 import { JobManager } from '../src/pool/jobs/job-manager.js';
 import { NodeAgent } from '../src/pool/node-agent.js';
 import { deriveJobKeys } from '../src/transport/keys.js';
+import {
+  type ClusterDaemonConfig,
+  LAUNCHER_ENV,
+  readClusterDaemonConfig,
+  readLauncherConfig,
+} from './launcher-config.js';
 
 function tell(msg: object): void {
   if (!process.send) return;
   process.send(msg, () => process.disconnect?.());
 }
 
-async function runHead(secret: string): Promise<void> {
-  const bind = process.env.TSRUN_CLUSTER_BIND ?? '0.0.0.0';
-  const advertise = process.env.TSRUN_CLUSTER_ADVERTISE ?? '127.0.0.1';
-  const port = Number(process.env.TSRUN_CLUSTER_PORT ?? 0);
-  const workers = Number(process.env.TSRUN_CLUSTER_WORKERS ?? 0);
-  const head = await Head.start(deriveJobKeys(secret), bind, port);
-  const address = `${advertise}:${head.port}`;
+async function runHead(secret: string, config: ClusterDaemonConfig): Promise<void> {
+  const workers = config.workers ?? 0;
+  const head = await Head.start(deriveJobKeys(secret), config.bind, config.port ?? 0);
+  const address = `${config.advertise}:${head.port}`;
   const jobs = new JobManager(address, secret);
   head.onJobRequest = (body, reply) => jobs.handle(body, reply);
   // Before any client joins, so every Welcome asks for dashboard samples.
-  const dashboard = await openDashboard(head, secret, jobs);
+  const dashboard = await openDashboard(head, secret, config, jobs);
   const agent =
     workers > 0
       ? await NodeAgent.start({ endpoint: `tcp://127.0.0.1:${head.port}`, secret, workers })
@@ -59,14 +62,19 @@ async function runHead(secret: string): Promise<void> {
 }
 
 /** With TSRUN_CLUSTER_DASHBOARD_PORT: serves the dashboard; returns what `cluster start` prints. */
-async function openDashboard(head: Head, secret: string, jobs: JobManager): Promise<string | undefined> {
-  const port = process.env.TSRUN_CLUSTER_DASHBOARD_PORT;
-  if (port === undefined || port === '') return undefined;
+async function openDashboard(
+  head: Head,
+  secret: string,
+  config: ClusterDaemonConfig,
+  jobs: JobManager,
+): Promise<string | undefined> {
+  const port = config.dashboardPort;
+  if (port === undefined) return undefined;
   const monitor = new ClusterMonitor(head, jobs);
   let said = '';
   await serveDashboard(monitor, {
-    port: Number(port),
-    host: process.env.TSRUN_CLUSTER_DASHBOARD_HOST || undefined,
+    port,
+    host: config.dashboardHost,
     secret,
     title: `cluster at ${hostname()}`,
     log: (text) => {
@@ -77,9 +85,9 @@ async function openDashboard(head: Head, secret: string, jobs: JobManager): Prom
   return said;
 }
 
-async function runNode(secret: string): Promise<void> {
-  const address = process.env.TSRUN_CLUSTER_ADDRESS ?? '';
-  const workers = Number(process.env.TSRUN_CLUSTER_WORKERS ?? 1);
+async function runNode(secret: string, config: ClusterDaemonConfig): Promise<void> {
+  const { address } = config;
+  const workers = config.workers ?? 1;
   const agent = await NodeAgent.start({ endpoint: `tcp://${address}`, secret, workers });
   process.on('SIGTERM', () => void agent.stop());
   tell({ ready: true, address });
@@ -87,9 +95,11 @@ async function runNode(secret: string): Promise<void> {
   process.exit(0);
 }
 
-const secret = process.env.TSRUN_POOL_SECRET || '';
-delete process.env.TSRUN_POOL_SECRET;
-(process.env.TSRUN_CLUSTER_ROLE === 'head' ? runHead(secret) : runNode(secret)).catch((e) => {
+const secret = readLauncherConfig().poolSecret ?? '';
+// Kept out of the environment of every process this daemon starts.
+delete process.env[LAUNCHER_ENV.poolSecret.name];
+const config = readClusterDaemonConfig();
+(config.role === 'head' ? runHead(secret, config) : runNode(secret, config)).catch((e) => {
   tell({ ready: false, error: (e as Error).message, usage: e instanceof DashboardPortError });
   process.stderr.write(`tsrun cluster: ${(e as Error).stack}\n`);
   setTimeout(() => process.exit(1), 100);

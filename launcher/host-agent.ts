@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { type AgentEvent, type AgentHello, decodeLine } from '../src/process/agent-protocol.js';
+import { shQuote } from '../src/process/shell-quote.js';
 import { isLocalHost } from './hostfile.js';
 
 export interface HostAgentSpec {
@@ -23,11 +24,6 @@ export interface AgentExit {
   signal: NodeJS.Signals | null;
   /** The agent's (or ssh's) own stderr lines, i.e. not a rank's; ssh puts its error message here. */
   ownStderr: string[];
-}
-
-/** POSIX shell single-quoting for the remote command line. */
-export function shQuote(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** `Key=Value` → `-o Key=Value`; anything starting with '-' is split on blanks and passed as is. */

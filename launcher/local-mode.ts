@@ -13,6 +13,7 @@ import type { CliOptions } from './cli-options.js';
 import { PortBusyError, UsageError } from './errors.js';
 import { openFlightDir } from './flight-dumps.js';
 import { JobTrace } from './job-trace.js';
+import { readLauncherConfig } from './launcher-config.js';
 import { NodeRun } from './node-runner.js';
 import { exitStatusFor, formatRootCause } from './root-cause.js';
 import { onStopSignal, signalExitStatus } from './stop-signals.js';
@@ -42,7 +43,7 @@ export function assertPortFree(addr: string, port: number): Promise<void> {
  * and cannot join the first one's rendezvous; with a secret, --rdzv-id is folded in as well.
  */
 export function jobSecretFor(o: CliOptions, masterAddr: string, masterPort: number): string {
-  const given = process.env.TSRUN_JOB_SECRET || undefined;
+  const given = readLauncherConfig().jobSecret;
   if (o.nnodes === 1) return given ?? newJobSecret();
   if (!given) {
     process.stderr.write(
@@ -91,7 +92,7 @@ export async function runLocalMode(o: CliOptions): Promise<number> {
   try {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0 && pickPort) masterPort = await freePort(masterAddr);
-      const flight = openFlightDir(o.dumpOnFailure ?? process.env.TSRUN_FLIGHT_DIR);
+      const flight = openFlightDir(o.dumpOnFailure);
       current = new NodeRun({
         script: o.script,
         scriptArgs: o.scriptArgs,

@@ -220,7 +220,7 @@ export async function runSshMode(o: CliOptions): Promise<number> {
       const dumps = attempt.flight.sort((a, b) => a.rank - b.rank);
       // The agents keep their ranks' records in private directories and send them here, so DIR is on
       // the launcher's host (a remote host's filesystem is not the user's).
-      const dumpDir = o.dumpOnFailure ?? process.env.TSRUN_FLIGHT_DIR;
+      const dumpDir = o.dumpOnFailure;
       if (dumpDir) writeFlightDumps(dumpDir, dumps);
       process.stderr.write(formatRootCause(attempt.failure, restart + 1, dumps, worldSize));
       return exitStatusFor(attempt.failure);

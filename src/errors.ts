@@ -88,6 +88,11 @@ export class EnvironmentError extends TsrunError {
   override name = 'EnvironmentError';
 }
 
+/** A TSRUN_* variable holds a value that does not parse (the message names the variable and the value). */
+export class ConfigError extends TsrunError {
+  override name = 'ConfigError';
+}
+
 /** The group was destroyed or aborted; further calls are refused. */
 export class GroupClosedError extends TsrunError {
   override name = 'GroupClosedError';

@@ -1,19 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseHostfileText } from '../../launcher/hostfile.js';
 import { writeFileAtomic } from '../../src/atomic-write.js';
 import type { Style } from '../report/result-types.js';
 import { GridOptionError } from './errors.js';
 
-/** Host names of an Open MPI hostfile (`host slots=N`, `#` comments), in file order, each once. */
-export function hostfileHosts(text: string): string[] {
-  const hosts: string[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*/, '').trim();
-    if (!line) continue;
-    const host = line.split(/\s+/)[0]!;
-    if (!hosts.includes(host)) hosts.push(host);
-  }
-  return hosts;
+/** Host names of an Open MPI hostfile, in file order, each once (the launcher's own parser). */
+export function hostfileHosts(text: string, file = 'hostfile'): string[] {
+  return parseHostfileText(text, file).map((h) => h.host);
 }
 
 /**
@@ -27,7 +21,7 @@ export async function writeHostfileSubset(
   style: Style,
   dir: string,
 ): Promise<string> {
-  const hosts = hostfileHosts(await readFile(hostfile, 'utf8'));
+  const hosts = hostfileHosts(await readFile(hostfile, 'utf8'), hostfile);
   if (hosts.length < nodes) {
     throw new GridOptionError('ranks', `${nodes} nodes asked but ${hostfile} lists ${hosts.length} hosts`);
   }

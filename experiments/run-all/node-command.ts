@@ -14,9 +14,3 @@ export function nodeLauncher(launcher: string, args: string[]): { cmd: string; a
     ? nodeTs(launcher, args)
     : { cmd: process.execPath, args: [launcher, ...args] };
 }
-
-/** A command line as a user would paste it into a shell, for logs and the result's `cell.command`. */
-export function shellLine(cmd: string, args: string[]): string {
-  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
-  return [cmd, ...args].map(q).join(' ');
-}

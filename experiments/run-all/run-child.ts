@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { DEFAULT_KILL_GRACE_MS } from '../../src/process/local-spawner.js';
+import { killGroup, signalGroup, spawnInGroup, stopGroups } from '../../src/process/process-group.js';
 
 export interface ChildRun {
   code: number | null;
@@ -22,22 +24,14 @@ export interface ChildOptions {
 }
 
 const TAIL_LINES = 15;
-/** Time between SIGTERM and SIGKILL for a cell that overran: the launcher stops its ranks in this time. */
-const KILL_GRACE_MS = 5000;
+/** Time between SIGTERM and SIGKILL for a cell that overran: the launcher's own grace for its ranks. */
+const KILL_GRACE_MS = DEFAULT_KILL_GRACE_MS;
 
-const live = new Set<number>();
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is already gone.
-  }
-}
+const live = new Set<ChildProcess>();
 
 /** Stops every child process group this runner started (on Ctrl-C), by their own ids. */
 export function stopAllChildren(): void {
-  for (const pid of live) killGroup(pid, 'SIGTERM');
+  for (const child of live) signalGroup(child, 'SIGTERM');
 }
 
 /**
@@ -49,49 +43,38 @@ export async function runChild(cmd: string, args: string[], opts: ChildOptions):
   const log = createWriteStream(opts.logFile);
   log.write(`$ ${[cmd, ...args].join(' ')}\n`);
   const t0 = performance.now();
-  const child = spawn(cmd, args, {
-    cwd: opts.cwd,
-    env: opts.env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  if (child.pid !== undefined) live.add(child.pid);
+  const child = spawnInGroup(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
   const out: Buffer[] = [];
   let tail: string[] = [];
   let partial = '';
-  child.stdout.on('data', (b: Buffer) => {
+  child.stdout!.on('data', (b: Buffer) => {
     out.push(b);
     log.write(b);
   });
-  child.stderr.on('data', (b: Buffer) => {
+  child.stderr!.on('data', (b: Buffer) => {
     log.write(b);
     const lines = (partial + b.toString('utf8')).split('\n');
     partial = lines.pop() ?? '';
     tail = tail.concat(lines).slice(-TAIL_LINES);
   });
-  let timedOut = false;
-  let killTimer: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    if (child.pid === undefined) return;
-    killGroup(child.pid, 'SIGTERM');
-    const pid = child.pid;
-    killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-  }, opts.timeoutMs);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => {
+  const closed = new Promise<[number | null, NodeJS.Signals | null]>((done) => {
     child.on('error', (err) => {
       tail.push(`could not start ${cmd}: ${err.message}`);
       done([null, null]);
     });
     child.on('close', (c, s) => done([c, s]));
   });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void stopGroups([child], 'SIGTERM', KILL_GRACE_MS, closed);
+  }, opts.timeoutMs);
+  const [code, signal] = await closed;
   clearTimeout(timer);
-  if (killTimer) clearTimeout(killTimer);
-  if (child.pid !== undefined) {
-    // Ranks left behind by a launcher that died must not outlive the cell.
-    killGroup(child.pid, 'SIGKILL');
-    live.delete(child.pid);
-  }
+  // Ranks left behind by a launcher that died must not outlive the cell.
+  if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+  live.delete(child);
   if (partial) tail = tail.concat(partial).slice(-TAIL_LINES);
   await new Promise<void>((done) => log.end(done));
   return {

@@ -6,6 +6,7 @@
 
 import { packageModulePath } from '../process/package-files.js';
 import { isLoopback } from './access-token.js';
+import { DASHBOARD_ENV } from './dashboard-config.js';
 import { JobMonitor } from './job-monitor.js';
 import { type Dashboard, type DashboardSource, startDashboard } from './server.js';
 
@@ -14,7 +15,7 @@ export const REPORTER_PATH = packageModulePath(import.meta.url, './rank-reporter
 /** What a rank needs to report to whoever spawned it (a launcher or an SSH agent). */
 export const RANK_REPORTING = {
   /** Merged into every rank's environment. */
-  rankEnv: { TSRUN_DASHBOARD_REPORT: '1' } as Record<string, string>,
+  rankEnv: { [DASHBOARD_ENV.report.name]: '1' } as Record<string, string>,
   /** Modules every rank preloads (after tsx). */
   preload: [REPORTER_PATH],
 };

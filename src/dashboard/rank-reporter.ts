@@ -4,9 +4,11 @@
  * launcher over the rank's process channel (the IPC pipe the launcher opened; no socket of its own). The
  * timer is unref'd, so it never keeps a finished rank alive.
  */
+
 import { readCollectiveCounters } from '../telemetry/collective-counters.js';
 import type { RankReport } from '../telemetry/state-types.js';
 import { taskCounters } from '../telemetry/task-counters.js';
+import { readDashboardConfig } from './dashboard-config.js';
 
 const REPORT_EVERY_MS = 1000;
 
@@ -18,7 +20,7 @@ function report(): void {
   process.send(msg, undefined, {}, () => {});
 }
 
-if (process.env.TSRUN_DASHBOARD_REPORT === '1') {
+if (readDashboardConfig().report) {
   taskCounters.enabled = true;
   setInterval(report, REPORT_EVERY_MS).unref();
   process.once('beforeExit', report);

@@ -7,10 +7,11 @@
  * rank would outlive a launcher killed with SIGKILL, every rank preloads `parent-watch.mjs`, which exits the
  * rank's group when `TSRUN_PARENT_PID` disappears.
  */
-import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { RUNNING_FROM_SOURCE, SOURCE_CONDITION } from './package-files.js';
+import { spawnInGroup, stopGroups } from './process-group.js';
 
 export interface LocalRankSpec {
   rank: number;
@@ -178,18 +179,6 @@ class TailBuffer {
   }
 }
 
-function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
-  if (proc.pid === undefined) return;
-  try {
-    process.kill(-proc.pid, signal);
-  } catch {
-    // ESRCH: the group is already empty. Fall back to the leader in case it was not a group leader.
-    try {
-      proc.kill(signal);
-    } catch {}
-  }
-}
-
 export function spawnLocalRanks(opts: LocalSpawnOptions): LocalJob {
   const stdioMode = opts.stdio ?? 'pipe';
   const killGraceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
@@ -219,12 +208,7 @@ export function spawnLocalRanks(opts: LocalSpawnOptions): LocalJob {
 
   opts.ranks.forEach((spec, i) => {
     const env: NodeJS.ProcessEnv = { ...baseEnv, TSRUN_PARENT_PID: String(process.pid), ...spec.env };
-    const proc = spawn(process.execPath, [...preload, ...opts.command], {
-      cwd: opts.cwd,
-      env,
-      stdio,
-      detached: true,
-    });
+    const proc = spawnInGroup(process.execPath, [...preload, ...opts.command], { cwd: opts.cwd, env, stdio });
     procs.push(proc);
     const tail = new TailBuffer();
     proc.stderr?.on('data', (d: Buffer) => tail.push(d));
@@ -260,23 +244,8 @@ export function spawnLocalRanks(opts: LocalSpawnOptions): LocalJob {
       for (const e of exits) if (e) cb(e);
     },
     stop(sig: NodeJS.Signals = 'SIGTERM') {
-      stopping ??= (async () => {
-        // Signal every group, also of ranks that already exited: their children may still run.
-        for (const p of procs) signalGroup(p, sig);
-        const timer = setTimeout(() => {
-          for (const p of procs) signalGroup(p, 'SIGKILL');
-        }, killGraceMs);
-        timer.unref();
-        await exited;
-        clearTimeout(timer);
-        // Sweep grandchildren that ignored TERM after their rank died.
-        for (const p of procs) {
-          if (p.pid === undefined) continue;
-          try {
-            process.kill(-p.pid, 'SIGKILL');
-          } catch {}
-        }
-      })();
+      // Every group, also of ranks that already exited: their children may still run.
+      stopping ??= stopGroups(procs, sig, killGraceMs, exited);
       return stopping;
     },
   };

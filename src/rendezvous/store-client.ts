@@ -2,7 +2,7 @@ import * as zmq from 'zeromq';
 import { RendezvousError } from '../errors.js';
 import type { JobKeys } from '../transport/keys.js';
 import { SendQueue } from '../transport/send-queue.js';
-import { SOCKET_DEFAULTS } from '../transport/socket-options.js';
+import { type SocketOptions, socketOptionsFromEnv } from '../transport/socket-options.js';
 import { decodeMessage, MessageKind, WireError } from '../wire/index.js';
 import { decodePayload, encodeRequest, StoreOp, type StoreRequest } from './store-protocol.js';
 
@@ -21,9 +21,14 @@ export class StoreClient {
     void this.loop();
   }
 
-  static connect(addr: string, port: number, keys: JobKeys): StoreClient {
+  static connect(
+    addr: string,
+    port: number,
+    keys: JobKeys,
+    socket: SocketOptions = socketOptionsFromEnv(),
+  ): StoreClient {
     const sock = new zmq.Dealer({
-      ...SOCKET_DEFAULTS,
+      ...socket,
       curveServerKey: keys.server.publicKey,
       curvePublicKey: keys.client.publicKey,
       curveSecretKey: keys.client.secretKey,

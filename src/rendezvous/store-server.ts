@@ -2,6 +2,7 @@ import type * as zmq from 'zeromq';
 import { RendezvousError } from '../errors.js';
 import { type CurveRouter, openCurveRouter } from '../transport/curve-router.js';
 import type { JobKeys } from '../transport/keys.js';
+import { type SocketOptions, socketOptionsFromEnv } from '../transport/socket-options.js';
 import { ZAP_CONTROL_DOMAIN } from '../transport/zap.js';
 import { decodeMessage, MessageKind, WireError } from '../wire/index.js';
 import { decodePayload, encodeReply, StoreOp, type StoreRequest } from './store-protocol.js';
@@ -22,11 +23,16 @@ export class StoreServer {
     this.sock = router.sock;
   }
 
-  static async serve(bindAddr: string, port: number, keys: JobKeys): Promise<StoreServer> {
+  static async serve(
+    bindAddr: string,
+    port: number,
+    keys: JobKeys,
+    socket: SocketOptions = socketOptionsFromEnv(),
+  ): Promise<StoreServer> {
     const host = bindAddr.includes(':') ? `[${bindAddr}]` : bindAddr;
     let router: CurveRouter;
     try {
-      router = await openCurveRouter(keys, ZAP_CONTROL_DOMAIN, {}, (sock) =>
+      router = await openCurveRouter(keys, ZAP_CONTROL_DOMAIN, socket, (sock) =>
         sock.bind(`tcp://${host}:${port}`),
       );
     } catch (e) {

@@ -2,6 +2,8 @@ import dgram from 'node:dgram';
 import { chmodSync, lstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Env } from '../env-fields.js';
+import { TRANSPORT_ENV } from './transport-config.js';
 
 /**
  * Identifies this host for the choice between ipc:// and tcp://. The network namespace is part of it:
@@ -68,7 +70,7 @@ export function localAddressReaching(target: string, port = 9): Promise<string> 
  * Where this process binds its TCP endpoints: TSRUN_BIND_ADDR (`tsrun --bind`) when set, else the
  * interface that reaches `target`.
  */
-export function bindAddressFor(target: string, port?: number): Promise<string> {
-  const chosen = process.env.TSRUN_BIND_ADDR;
+export function bindAddressFor(target: string, port?: number, env: Env = process.env): Promise<string> {
+  const chosen = TRANSPORT_ENV.bindAddress.read(env);
   return chosen ? Promise.resolve(chosen) : localAddressReaching(target, port);
 }

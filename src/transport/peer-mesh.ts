@@ -5,7 +5,8 @@ import { decodeMessage, encodeHeader, Flags, type Header, makeHeader, WireError 
 import type { JobKeys } from './keys.js';
 import { SendQueue } from './send-queue.js';
 import { ShmPlane } from './shm-plane.js';
-import { CHUNK_BYTES, SOCKET_DEFAULTS } from './socket-options.js';
+import { type SocketOptions, socketOptions } from './socket-options.js';
+import { readTransportConfig, type TransportConfig } from './transport-config.js';
 import { z85Encode as z85 } from './z85.js';
 import { registerZapDomain, releaseZapDomain, ZAP_DATA_DOMAIN } from './zap.js';
 
@@ -36,6 +37,8 @@ export interface MeshOptions {
    * (shm-plane.ts). Undefined: everything goes over ZeroMQ.
    */
   shmDir?: string;
+  /** Chunk size and heartbeat timeout (default: the environment's, read when the mesh is built). */
+  transport?: Pick<TransportConfig, 'chunkBytes' | 'heartbeatTimeoutMs'>;
 }
 
 /** A complete logical message: header of its first chunk (payloadBytes = whole payload) and the bytes. */
@@ -83,6 +86,9 @@ export class PeerMesh {
     private readonly opts: MeshOptions,
     private readonly router: zmq.Router,
     local: PeerEndpoint,
+    private readonly socket: SocketOptions,
+    /** Payloads above this many bytes travel as consecutive chunks of it. */
+    private readonly chunkBytes: number,
   ) {
     this.local = local;
     if (opts.shmDir) {
@@ -110,6 +116,8 @@ export class PeerMesh {
 
   static async listen(opts: MeshOptions): Promise<PeerMesh> {
     const { keys } = opts;
+    const transport = opts.transport ?? readTransportConfig();
+    const socket = socketOptions(transport);
     await registerZapDomain(ZAP_DATA_DOMAIN, (mechanism, creds) => {
       if (opts.encrypt) return mechanism === 'CURVE' && zmq85(creds[0]) === keys.client.publicKey;
       return (
@@ -120,7 +128,7 @@ export class PeerMesh {
       ? { curveServer: true, curveSecretKey: keys.server.secretKey, curvePublicKey: keys.server.publicKey }
       : { plainServer: true };
     const router = new zmq.Router({
-      ...SOCKET_DEFAULTS,
+      ...socket,
       ...security,
       zapDomain: ZAP_DATA_DOMAIN,
       mandatory: false,
@@ -136,7 +144,8 @@ export class PeerMesh {
       await router.bind(`tcp://${host}:*`);
       tcp = router.lastEndpoint ?? '';
     }
-    const mesh = new PeerMesh(opts, router, { rank: opts.rank, host: opts.host, ipc, tcp, pid: process.pid });
+    const local = { rank: opts.rank, host: opts.host, ipc, tcp, pid: process.pid };
+    const mesh = new PeerMesh(opts, router, local, socket, transport.chunkBytes);
     void mesh.receiveLoop();
     return mesh;
   }
@@ -181,7 +190,7 @@ export class PeerMesh {
           curveSecretKey: keys.client.secretKey,
         }
       : { plainUsername: 'tsrun', plainPassword: keys.dataToken };
-    const dealer = new zmq.Dealer({ ...SOCKET_DEFAULTS, ...security, routingId: `r${this.opts.rank}` });
+    const dealer = new zmq.Dealer({ ...this.socket, ...security, routingId: `r${this.opts.rank}` });
     this.dealers.set(p.rank, dealer);
     this.queues.set(p.rank, new SendQueue(dealer));
     const sameHost = p.host === this.opts.host;
@@ -238,7 +247,7 @@ export class PeerMesh {
   }
 
   /**
-   * Sends one logical message. Payloads above CHUNK_BYTES go as consecutive chunks; they are queued in
+   * Sends one logical message. Payloads above chunkBytes go as consecutive chunks; they are queued in
    * one synchronous loop, so the chunks of one message are contiguous on the wire and the receiver needs
    * only one partial message per source. The payload is not copied: do not modify it after this call.
    */
@@ -270,19 +279,19 @@ export class PeerMesh {
 
   private sendFrames(q: SendQueue, header: Header, payload: Uint8Array | undefined): Promise<void> {
     const total = payload?.byteLength ?? 0;
-    if (total <= CHUNK_BYTES) {
+    if (total <= this.chunkBytes) {
       header.chunk = 0;
       header.nchunks = 1;
       header.payloadBytes = total;
       const hb = encodeHeader(header);
       return q.send(payload && total > 0 ? [hb, payload] : [hb]);
     }
-    const nchunks = Math.ceil(total / CHUNK_BYTES);
+    const nchunks = Math.ceil(total / this.chunkBytes);
     let last: Promise<void> = Promise.resolve();
     const p = payload as Uint8Array;
     for (let c = 0; c < nchunks; c++) {
-      const start = c * CHUNK_BYTES;
-      const end = Math.min(total, start + CHUNK_BYTES);
+      const start = c * this.chunkBytes;
+      const end = Math.min(total, start + this.chunkBytes);
       header.chunk = c;
       header.nchunks = nchunks;
       header.payloadBytes = end - start;

@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { TransportConfig } from './transport-config.js';
 
 /** Names of slot files: p<sender pid>-s<sender rank>-d<receiver rank>. */
 const SLOT_FILE = /^p(\d+)-s(\d+)-d(\d+)$/;
@@ -112,8 +113,11 @@ export function removeIfEmpty(dir: string): void {
  * The shared-memory directory for a job, or undefined when TSRUN_SHM=0 or the directory cannot be made
  * (then same-host payloads go over ZeroMQ, said once on stderr).
  */
-export function sharedMemoryDir(jobId: string, env: Record<string, string | undefined>): string | undefined {
-  if (env.TSRUN_SHM === '0') return undefined;
+export function sharedMemoryDir(
+  jobId: string,
+  config: Pick<TransportConfig, 'sharedMemory'>,
+): string | undefined {
+  if (!config.sharedMemory) return undefined;
   try {
     return privateShmDir(jobId);
   } catch (e) {

@@ -3,7 +3,9 @@
  * 2-core machine (see bench/collectives.ts) and from what keeps a job from hanging: nothing lingers after
  * close, sends never block forever, and dead peers are noticed by ZMTP heartbeats even when TCP is silent.
  */
-export const SOCKET_DEFAULTS = {
+import { readTransportConfig, type TransportConfig } from './transport-config.js';
+
+const FIXED = {
   /** Drop unsent messages on close: a closing rank has nothing left that anyone can use. */
   linger: 0,
   /** A send that cannot be queued for this long fails instead of hanging the caller. */
@@ -16,11 +18,26 @@ export const SOCKET_DEFAULTS = {
   receiveHighWaterMark: 4096,
   /** ZMTP heartbeats: a peer whose host vanished (no FIN/RST) is dropped after heartbeatTimeout. */
   heartbeatInterval: 2_000,
-  heartbeatTimeout: Number(process.env.TSRUN_HEARTBEAT_TIMEOUT_MS ?? 60_000),
   heartbeatTimeToLive: 60_000,
   reconnectInterval: 100,
   reconnectMaxInterval: 2_000,
 } as const;
 
-/** Bytes per chunk for large payloads: measured fastest range on ipc:// and tcp loopback is 256 KiB–4 MiB. */
-export const CHUNK_BYTES = Number(process.env.TSRUN_CHUNK_BYTES ?? 1 << 20);
+export type SocketOptions = typeof FIXED & { heartbeatTimeout: number };
+
+/** The options of every socket, with the heartbeat timeout of `config` (TSRUN_HEARTBEAT_TIMEOUT_MS). */
+export function socketOptions(config: Pick<TransportConfig, 'heartbeatTimeoutMs'>): SocketOptions {
+  return { ...FIXED, heartbeatTimeout: config.heartbeatTimeoutMs };
+}
+
+/** The options for a socket built with the environment's transport config, read now. */
+export function socketOptionsFromEnv(): SocketOptions {
+  return socketOptions(readTransportConfig());
+}
+
+// src/pool takes no transport config yet, so it reads these two once, when it is imported; the rest of
+// the package reads its config when it builds a socket.
+/** Socket options for src/pool (see above). */
+export const SOCKET_DEFAULTS: SocketOptions = socketOptionsFromEnv();
+/** Bytes per chunk of large payloads for src/pool (TSRUN_CHUNK_BYTES). */
+export const CHUNK_BYTES: number = readTransportConfig().chunkBytes;
