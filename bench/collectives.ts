@@ -23,6 +23,7 @@ import {
   spawnLocalRanks,
   tsxCommand,
 } from '../src/process/local-spawner.js';
+import { messageSizeAxis } from './size-axis.js';
 
 interface Line {
   peer: string;
@@ -235,17 +236,7 @@ const spec: TopLevelSpec = {
     height: 220,
     mark: { type: 'line', point: true },
     encoding: {
-      x: {
-        field: 'bytes',
-        type: 'quantitative',
-        scale: { type: 'log', base: 2 },
-        title: 'message size',
-        axis: {
-          values: sizes.split(',').map(Number),
-          labelExpr:
-            "datum.value >= 1048576 ? datum.value / 1048576 + ' MiB' : datum.value >= 1024 ? datum.value / 1024 + ' KiB' : datum.value + ' B'",
-        },
-      },
+      x: messageSizeAxis(sizes),
       y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'ms per call' },
       color: { field: 'system', type: 'nominal', title: 'system', legend: { labelLimit: 300 } },
     },

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderChart } from '../experiments/report/render-chart.js';
 import { createNetnsCluster, netnsUnavailable } from '../test/helpers/netns.js';
+import { messageSizeAxis } from './size-axis.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, def: string) => {
@@ -155,17 +156,7 @@ const spec: TopLevelSpec = {
   data: { values: rows },
   mark: { type: 'line', point: true },
   encoding: {
-    x: {
-      field: 'bytes',
-      type: 'quantitative',
-      scale: { type: 'log', base: 2 },
-      title: 'message size',
-      axis: {
-        values: sizes.split(',').map(Number),
-        labelExpr:
-          "datum.value >= 1048576 ? datum.value / 1048576 + ' MiB' : datum.value >= 1024 ? datum.value / 1024 + ' KiB' : datum.value + ' B'",
-      },
-    },
+    x: messageSizeAxis(sizes),
     y: {
       aggregate: 'median',
       field: 'ms',

@@ -6,6 +6,9 @@
  *
  * Scheduling is pull-based: a worker announces credit (how many tasks it will hold) and returns credit
  * with each batch of completions, so fast workers pull more.
+ *
+ * Slightly over the pool's ~350-line mark on purpose: waiting, queueing, dispatch and retry are the
+ * transitions of one TaskRec, and split across files they would each need the others' private state.
  */
 import { taskCounters } from '../telemetry/task-counters.js';
 import { ActorDirectory } from './actors/actor-directory.js';
