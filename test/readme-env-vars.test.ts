@@ -34,7 +34,10 @@ const INTERNAL = new Set([
  * that a module comes to declare must leave this list (the last test says so).
  */
 const NOT_IN_A_CONFIG_MODULE = new Map([
-  ['TSRUN_JOB_ID', 'set by the head for a `tsrun job` driver (src/pool/jobs/job-manager.ts), read by user code'],
+  [
+    'TSRUN_JOB_ID',
+    'set by the head for a `tsrun job` driver (src/pool/jobs/job-manager.ts), read by user code',
+  ],
   ['TSRUN_PARENT_POLL_MS', 'src/process/parent-watch.mjs, a plain-JavaScript preload'],
   ['TSRUN_TRACE', 'src/trace/recorder.ts'],
   ['TSRUN_TRACE_DIR', 'src/trace/recorder.ts'],
