@@ -11,7 +11,7 @@
 import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { assertOpSupported, finishAvg, reduceTo } from '../reduce-kernels.js';
-import { bytesOf, copyInto, ctorOf, viewAs } from './typed-views.js';
+import { bytesOf, copyInto, ctorOf, recvIntoView, scratchLike } from './typed-views.js';
 
 const ALGORITHM = 'allreduce-recursive-doubling';
 
@@ -25,7 +25,6 @@ export async function allReduceRecursiveDoubling<T extends TypedArray>(
   const n = x.length;
   if (size === 1 || n === 0) return x;
   const ctor = ctorOf(x);
-  const where = (peer: number, step: number) => ({ comm, peer, step, algorithm: ALGORITHM });
 
   let pof2 = 1;
   let rounds = 0;
@@ -37,6 +36,8 @@ export async function allReduceRecursiveDoubling<T extends TypedArray>(
   const foldStep = 0;
   const unfoldStep = rounds + 1;
 
+  // Every buffer but x is scratch the group lends for the call: warm, reused memory.
+  const buffer = (): T => scratchLike<T>(comm, ctor, n);
   let acc: T | undefined;
   let newRank = -1;
   if (rank < 2 * rem) {
@@ -45,14 +46,16 @@ export async function allReduceRecursiveDoubling<T extends TypedArray>(
       // receiving this message.
       await comm.send(rank + 1, foldStep, bytesOf(x));
     } else {
-      const lower = viewAs<T>(ctor, await comm.recv(rank - 1, foldStep), n, where(rank - 1, foldStep));
+      const lower = buffer();
+      await recvIntoView(comm, rank - 1, foldStep, lower, ALGORITHM);
       reduceTo(lower, lower, x, op);
       acc = lower;
       newRank = rank >> 1;
     }
   } else {
     // A private copy: nothing proves the last partner has our data when we return x to the caller.
-    acc = x.slice() as T;
+    acc = buffer();
+    copyInto(acc, 0, x);
     newRank = rank - rem;
   }
 
@@ -62,9 +65,10 @@ export async function allReduceRecursiveDoubling<T extends TypedArray>(
     for (let mask = 1; mask < pof2; mask <<= 1, step++) {
       const partnerNew = newRank ^ mask;
       const peer = partnerNew < rem ? partnerNew * 2 + 1 : partnerNew + rem;
-      // acc is never written once sent; the combination goes into the received buffer, which we own.
+      // cur is never written once sent; the combination goes into the received buffer.
+      const other = buffer();
       const sent = comm.send(peer, step, bytesOf(cur));
-      const other: T = viewAs<T>(ctor, await comm.recv(peer, step), n, where(peer, step));
+      await recvIntoView(comm, peer, step, other, ALGORITHM);
       await sent;
       if (peer < rank) reduceTo(other, other, cur, op);
       else reduceTo(other, cur, other, op);
@@ -73,8 +77,8 @@ export async function allReduceRecursiveDoubling<T extends TypedArray>(
     if (rank < 2 * rem) await comm.send(rank - 1, unfoldStep, bytesOf(cur));
     copyInto(x, 0, cur);
   } else {
-    const result = viewAs<T>(ctor, await comm.recv(rank + 1, unfoldStep), n, where(rank + 1, unfoldStep));
-    copyInto(x, 0, result);
+    // x was sent at the fold; rank+1 sends the result only after it received and used that.
+    await recvIntoView(comm, rank + 1, unfoldStep, x, ALGORITHM);
   }
   if (op === 'avg') finishAvg(x, size);
   return x;

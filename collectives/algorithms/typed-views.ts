@@ -53,6 +53,21 @@ export function allocUninitialized<T extends TypedArray>(ctor: TypedArrayConstru
   return new ctor(buf.buffer as ArrayBuffer, buf.byteOffset, length) as T;
 }
 
+/**
+ * An array of `length` elements, contents unspecified, that is the algorithm's until the call returns: the
+ * Comm's reused scratch memory when it lends some (fresh memory costs far more to touch than warm memory),
+ * else a new array.
+ */
+export function scratchLike<T extends TypedArray>(
+  comm: Comm,
+  ctor: TypedArrayConstructor,
+  length: number,
+): T {
+  if (!comm.scratch) return allocUninitialized<T>(ctor, length);
+  const buf = comm.scratch(length * ctor.BYTES_PER_ELEMENT);
+  return new ctor(buf.buffer as ArrayBuffer, buf.byteOffset, length) as T;
+}
+
 /** Copies the elements of `src` into `dst` starting at element `at` (byte copy; same dtype). */
 export function copyInto(dst: TypedArray, at: number, src: TypedArray): void {
   new Uint8Array(dst.buffer, dst.byteOffset + at * dst.BYTES_PER_ELEMENT, src.byteLength).set(bytesOf(src));
