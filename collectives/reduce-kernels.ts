@@ -7,6 +7,7 @@
  * is one expression with no allocation.
  */
 import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
+import { simdReduceTo } from './simd-kernels.js';
 
 type FloatArray = Float32Array | Float64Array;
 type IntArray = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
@@ -171,6 +172,7 @@ function bigKernel(out: BigArray, a: BigArray, b: BigArray, op: ReduceOp): void 
 export function reduceTo<T extends TypedArray>(out: T, a: T, b: T, op: ReduceOp): void {
   assertSameShape(out, a, b);
   assertOpSupported(out, op);
+  if (simdReduceTo(out, a, b, op)) return;
   if (isFloat(out)) floatKernel(out, a as FloatArray, b as FloatArray, op);
   else if (isBig(out)) bigKernel(out, a as BigArray, b as BigArray, op);
   else intKernel(out as IntArray, a as IntArray, b as IntArray, op);
