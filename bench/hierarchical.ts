@@ -5,7 +5,7 @@
  * on a private bridge, each with a real sshd (test/helpers/netns.ts; needs root, iproute2 and
  * openssh-server), two ranks on each, launched by `tsrun --hostfile` over SSH. Each round runs the
  * all-reduce benchmark rank (bench/collectives-rank.ts) once hierarchical and once with
- * TSRUN_HIERARCHICAL=0, alternating, so both see the same machine. Prints one JSON line per measurement,
+ * without TSRUN_HIERARCHICAL=1, alternating, so both see the same machine. Prints one JSON line per measurement,
  * one summary line per size (median over rounds, ratio hierarchical / flat), and draws
  * results/bench/hierarchical.svg and .png.
  *
@@ -55,7 +55,7 @@ function runJob(hostfile: string, sshOpts: string[], flat: boolean): Promise<Lin
     `SIZES=${sizes}`,
     '-x',
     'OPS=all_reduce',
-    ...(flat ? ['-x', 'TSRUN_HIERARCHICAL=0'] : []),
+    ...(flat ? [] : ['-x', 'TSRUN_HIERARCHICAL=1']),
     here('./collectives-rank.ts'),
   ];
   return new Promise((resolve, reject) => {

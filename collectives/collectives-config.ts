@@ -8,7 +8,6 @@ import {
   choiceField,
   type Env,
   intField,
-  offField,
   onField,
   readEnvSpec,
   textField,
@@ -30,10 +29,11 @@ export const COLLECTIVES_ENV = {
   /** When a group fails, write this rank's flight record to DIR/rank-<r>.json (`tsrun --dump-on-failure`). */
   flightDir: textField('TSRUN_FLIGHT_DIR'),
   /**
-   * `0`: never use the hierarchical all-reduce (in-host, then across hosts). On by default: it is chosen
-   * above 64 KiB when the group spans hosts and some host holds more than one of its ranks.
+   * `1`: use the hierarchical all-reduce (in-host, then across hosts) above 64 KiB when the group spans
+   * hosts and some host holds more than one of its ranks. Off by default: bench:hierarchical has not yet
+   * measured it faster than the flat ring (README, "Hierarchical all-reduce across hosts").
    */
-  hierarchical: offField('TSRUN_HIERARCHICAL'),
+  hierarchical: onField('TSRUN_HIERARCHICAL'),
 };
 
 export type CollectivesConfig = ConfigOf<typeof COLLECTIVES_ENV> & {

@@ -1,7 +1,7 @@
 // The hierarchical all-reduce across real hosts: two network namespaces with a real sshd each
 // (test/helpers/netns.ts), two ranks on each, launched by tsrun over SSH. Large all-reduces must give exact
 // results and report `allreduce-hierarchical` in the flight recorder, on the world and on a sub-group
-// spanning both hosts; TSRUN_HIERARCHICAL=0 must keep them on the flat ring with the same results.
+// spanning both hosts; without TSRUN_HIERARCHICAL=1 they stay on the flat ring, with the same results.
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { createNetnsCluster, netnsUnavailable } from './helpers/netns.js';
@@ -37,8 +37,12 @@ if (why) {
   const common = ['--hostfile', hostfile, ...cluster.sshOpts.map((o) => `--ssh-opt=${o}`)];
 
   for (const [label, extra, algorithm] of [
-    ['2 hosts x 2 ranks: leaders over the network, shared memory within a host', [], 'hierarchical'],
-    ['TSRUN_HIERARCHICAL=0: the flat ring, same results', ['-x', 'TSRUN_HIERARCHICAL=0'], 'ring'],
+    [
+      'TSRUN_HIERARCHICAL=1, 2 hosts x 2 ranks: shared memory within a host, one stream per local rank across',
+      ['-x', 'TSRUN_HIERARCHICAL=1'],
+      'hierarchical',
+    ],
+    ['by default: the flat ring, same results', [], 'ring'],
   ] as const) {
     t.test(label, async (t) => {
       const r = await runTsrun([...common, ...extra, fixture]);
