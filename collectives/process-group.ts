@@ -14,7 +14,7 @@ import {
 } from '../src/wire/index.js';
 import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
 import * as algo from './algorithms/select.js';
-import type { TypedArrayConstructor } from './algorithms/typed-views.js';
+import { placeInto, type TypedArrayConstructor } from './algorithms/typed-views.js';
 import type { Comm } from './comm.js';
 import type { Fingerprint } from './fingerprint.js';
 import { checkGatherOut } from './gather-out.js';
@@ -128,8 +128,9 @@ export class ProcessGroup {
       throw new TypeError(`allGather: out is ${out.constructor.name} but x is ${x.constructor.name}`);
     }
     return this.core.run(fp(CollectiveOp.AllGather, x, RedOp.None, 0, 0), opts, async (comm, phase) => {
-      const counts = await this.exchangeCounts(comm, x.length);
+      const { counts, parts } = await algo.allGatherCounts(comm, x);
       if (out) checkGatherOut(this.core, out.length, counts);
+      if (parts) return out ? placeInto(out, parts) : parts;
       return algo.allGatherV(phase(1), x, counts, out);
     });
   }
@@ -291,8 +292,8 @@ export class ProcessGroup {
   async allGatherObject<V>(v: V, opts?: CollectiveOptions): Promise<V[]> {
     return this.core.run(fp(CollectiveOp.AllGatherObject), opts, async (comm, phase) => {
       const bytes = new Uint8Array(serialize(v));
-      const counts = await this.exchangeCounts(comm, bytes.length);
-      const all = await algo.allGatherV(phase(1), bytes, counts);
+      const { counts, parts } = await algo.allGatherCounts(comm, bytes);
+      const all = parts ?? (await algo.allGatherV(phase(1), bytes, counts));
       return all.map((b, r) => (r === this.rank ? v : (deserialize(b) as V)));
     });
   }

@@ -8,6 +8,7 @@
  * reference computations at the top are shared by every section below (one section per algorithm).
  */
 import t from 'tap';
+import { allGatherAnnounce } from '../collectives/algorithms/allgather-announce.js';
 import { allGatherVBruck } from '../collectives/algorithms/allgatherv-bruck.js';
 import { allGatherVRing } from '../collectives/algorithms/allgatherv-ring.js';
 import { allReduceHierarchical } from '../collectives/algorithms/allreduce-hierarchical.js';
@@ -379,7 +380,30 @@ const ALLGATHERS: [string, AllGatherFn][] = [
   ['allgatherv-ring', allGatherVRing],
   ['allgatherv-bruck', allGatherVBruck],
   ['select.allGatherV', select.allGatherV],
+  [
+    'allgather-announce (every part eager)',
+    async (comm, x, counts) => {
+      const a = await allGatherAnnounce(comm, x, Number.POSITIVE_INFINITY);
+      if (a.counts.join() !== counts.join()) throw new Error(`announced counts ${a.counts.join()}`);
+      if (!a.parts) throw new Error('no parts although every part was eager');
+      return a.parts;
+    },
+  ],
 ];
+
+t.test('allgather-announce: one part over the eager limit leaves the data for a second round', async (t) => {
+  for (const size of [2, 3, 5, 8]) {
+    const results = await run(size, async (comm) => {
+      const x = new Float64Array(comm.rank === size - 1 ? 40 : 3).fill(comm.rank);
+      return allGatherAnnounce(comm, x, 8 * 10);
+    });
+    const counts = Array.from({ length: size }, (_, r) => (r === size - 1 ? 40 : 3));
+    for (const r of results) {
+      t.same(r.counts, counts, `size ${size}: every rank learns every length`);
+      t.equal(r.parts, undefined, `size ${size}: no parts`);
+    }
+  }
+});
 for (const [name, fn] of ALLGATHERS) {
   t.test(`${name}: variable lengths incl. zero, result by rank, x unmodified`, async (t) => {
     const failures: string[] = [];

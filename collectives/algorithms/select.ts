@@ -6,6 +6,7 @@
 
 import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
+import { type Announced, allGatherAnnounce } from './allgather-announce.js';
 import { allGatherVBruck } from './allgatherv-bruck.js';
 import { allGatherVRing } from './allgatherv-ring.js';
 import { allReduceHierarchical } from './allreduce-hierarchical.js';
@@ -27,7 +28,7 @@ import { reduceScatterGather } from './reduce-scatter-gather.js';
 import { reduceScatterRing } from './reduce-scatter-ring.js';
 import { scanRecursiveDoubling } from './scan-recursive-doubling.js';
 import { scatterVDirect } from './scatterv-direct.js';
-import type { TypedArrayConstructor } from './typed-views.js';
+import { placeInto, type TypedArrayConstructor } from './typed-views.js';
 
 /** All-reduce messages up to this many bytes use recursive doubling; larger ones the segmented ring. */
 export const ALLREDUCE_RECURSIVE_DOUBLING_MAX_BYTES = 64 * 1024;
@@ -40,6 +41,13 @@ export const ALLGATHER_BRUCK_MAX_BYTES = 80 * 1024;
  * it halved the 64 MiB all-reduce on one host (fewer steps, each a wake-up of both ranks).
  */
 export const RING_SEGMENT_BYTES = 4 << 20;
+/**
+ * Groups up to this size learn an all-gather's lengths in one round of direct messages (p-1 per rank), which
+ * also carry contributions up to ALLGATHER_EAGER_BYTES; larger groups use a Bruck all-gather of the lengths.
+ */
+export const ALLGATHER_ANNOUNCE_MAX_RANKS = 8;
+/** 64 KiB less the 8-byte length: the announce message stays one small (copied) ZeroMQ message. */
+export const ALLGATHER_EAGER_BYTES = 64 * 1024 - 8;
 /** Reduces up to this many bytes use the binomial tree; larger ones reduce-scatter + gather (Rabenseifner). */
 export const REDUCE_BINOMIAL_MAX_BYTES = 64 * 1024;
 /** Ring segment passes in flight at once. */
@@ -125,13 +133,21 @@ export async function allGatherV<T extends TypedArray>(
   comm.note?.(`allgatherv-${a}`);
   if (a === 'ring') return allGatherVRing(comm, x, counts, out);
   const parts = await allGatherVBruck(comm, x, counts);
-  if (!out) return parts;
-  let at = 0;
-  return parts.map((p) => {
-    out.set(p as never, at);
-    at += p.length;
-    return out.subarray(at - p.length, at) as T;
-  });
+  return out ? placeInto(out, parts) : parts;
+}
+
+/**
+ * Every rank's length for an all-gather whose lengths may differ, and in small groups, when every
+ * contribution is small, the data too (then no second round is needed).
+ */
+export async function allGatherCounts<T extends TypedArray>(comm: Comm, x: T): Promise<Announced<T>> {
+  if (comm.size <= ALLGATHER_ANNOUNCE_MAX_RANKS) {
+    comm.note?.('allgather-announce');
+    return allGatherAnnounce(comm, x, ALLGATHER_EAGER_BYTES);
+  }
+  comm.note?.('allgatherv-bruck');
+  const all = await allGatherVBruck(comm, new Float64Array([x.length]), new Array(comm.size).fill(1));
+  return { counts: all.map((a) => a[0]) };
 }
 
 /** The root's x holds the result; other ranks' x is unmodified. Returns x. */

@@ -68,6 +68,16 @@ export function scratchLike<T extends TypedArray>(
   return new ctor(buf.buffer as ArrayBuffer, buf.byteOffset, length) as T;
 }
 
+/** Copies `parts` one after another into `out` (their total length) and returns the views of out they fill. */
+export function placeInto<T extends TypedArray>(out: T, parts: readonly T[]): T[] {
+  let at = 0;
+  return parts.map((p) => {
+    out.set(p as never, at);
+    at += p.length;
+    return out.subarray(at - p.length, at) as T;
+  });
+}
+
 /** Copies the elements of `src` into `dst` starting at element `at` (byte copy; same dtype). */
 export function copyInto(dst: TypedArray, at: number, src: TypedArray): void {
   new Uint8Array(dst.buffer, dst.byteOffset + at * dst.BYTES_PER_ELEMENT, src.byteLength).set(bytesOf(src));
