@@ -556,6 +556,12 @@ t.test('selector picks by bytes and world size', async (t) => {
   );
   t.equal(select.allReduceAlgorithm(select.ALLREDUCE_RECURSIVE_DOUBLING_MAX_BYTES + 4, 8, 1 << 14), 'ring');
   t.equal(select.allReduceAlgorithm(1 << 20, 16, 8), 'recursive-doubling', 'fewer elements than ranks');
+  t.equal(
+    select.allReduceAlgorithm(select.ALLREDUCE_TWO_RANK_EXCHANGE_MAX_BYTES, 2, 1 << 18),
+    'recursive-doubling',
+  );
+  t.equal(select.allReduceAlgorithm(select.ALLREDUCE_TWO_RANK_EXCHANGE_MAX_BYTES + 4, 2, 1 << 18), 'ring');
+  t.equal(select.allReduceAlgorithm(select.ALLREDUCE_TWO_RANK_EXCHANGE_MAX_BYTES, 3, 1 << 18), 'ring');
   t.equal(select.broadcastAlgorithm(select.BROADCAST_BINOMIAL_MAX_BYTES, 8), 'binomial');
   t.equal(select.broadcastAlgorithm(select.BROADCAST_BINOMIAL_MAX_BYTES + 1, 8), 'scatter-allgather');
   t.equal(select.broadcastAlgorithm(1 << 24, 2), 'binomial');
