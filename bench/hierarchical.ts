@@ -13,13 +13,13 @@
  * link it is between real hosts. `--rate` shapes each host's link (tc token bucket on its veth end, both
  * directions leave through one) to a real NIC's speed, e.g. 1gbit or 10gbit.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderChart } from '../experiments/report/render-chart.js';
-import { createNetnsCluster, netnsUnavailable } from '../test/helpers/netns.js';
+import { createNetnsCluster, netnsUnavailable, shapeLinks } from '../test/helpers/netns.js';
 import { messageSizeAxis } from './size-axis.js';
 
 const args = process.argv.slice(2);
@@ -81,28 +81,7 @@ function runJob(hostfile: string, sshOpts: string[], flat: boolean): Promise<Lin
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const cluster = await createNetnsCluster(2);
-if (rate) {
-  cluster.namespaces.forEach((ns, i) => {
-    execFileSync('ip', [
-      'netns',
-      'exec',
-      ns,
-      'tc',
-      'qdisc',
-      'replace',
-      'dev',
-      cluster.interfaces[i],
-      'root',
-      'tbf',
-      'rate',
-      rate,
-      'burst',
-      '1mb',
-      'latency',
-      '100ms',
-    ]);
-  });
-}
+if (rate) shapeLinks(cluster, rate);
 const rows: Array<{ system: string; bytes: number; ms: number; round: number }> = [];
 try {
   mkdirSync(`${root}results/bench`, { recursive: true });

@@ -182,3 +182,30 @@ function isSshdProcess(pid: number): boolean {
     return true; // already gone
   }
 }
+
+/**
+ * Limits each host's outgoing rate to `rate` (tc's units, e.g. `1gbit`): a token bucket on the namespace's
+ * end of its veth link, as a NIC of that speed would. Removed with the namespaces.
+ */
+export function shapeLinks(cluster: Pick<NetnsCluster, 'namespaces' | 'interfaces'>, rate: string): void {
+  cluster.namespaces.forEach((ns, i) => {
+    execFileSync('ip', [
+      'netns',
+      'exec',
+      ns,
+      'tc',
+      'qdisc',
+      'replace',
+      'dev',
+      cluster.interfaces[i],
+      'root',
+      'tbf',
+      'rate',
+      rate,
+      'burst',
+      '1mb',
+      'latency',
+      '100ms',
+    ]);
+  });
+}
