@@ -41,6 +41,22 @@ t.test('remote call, refs as arguments, chains', async (t) => {
   );
 });
 
+t.test(
+  'the in-process head shares no memory with its driver: mutating what get returned changes nothing',
+  async (t) => {
+    const ones = pool.remote<typeof Tasks.ones>(TASKS, 'ones');
+    const sum = pool.remote<typeof Tasks.sum>(TASKS, 'sum');
+    const small = ones(64); // inline: travels through the head with the completion
+    const got = (await pool.get(small)) as Float64Array;
+    got.fill(7);
+    t.equal(await pool.get(sum(small)), 64, 'a task given the ref still reads the original values');
+    const x = new Float64Array(32).fill(2);
+    const put = pool.put(x);
+    x.fill(5);
+    t.equal(await pool.get(sum(put)), 64, 'a put is a copy of the array at put time');
+  },
+);
+
 t.test('put is stored once and read by many tasks', async (t) => {
   const x = new Float64Array(200_000).fill(0.5);
   const ref = pool.put(x);

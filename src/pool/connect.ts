@@ -11,7 +11,8 @@ import { deriveJobKeys } from '../transport/keys.js';
 import { readHeadInfo, readSecretFile, secretPath } from './cluster-files.js';
 import { PoolConnectError, PoolUsageError } from './errors.js';
 import { Head } from './head.js';
-import { HeadLink } from './head-link.js';
+import { HeadLink, type HelloBody } from './head-link.js';
+import { LocalHeadLink } from './local-head-link.js';
 import { NodeAgent } from './node-agent.js';
 import { ObjectFetcher, ObjectServer } from './object-server.js';
 import { type OwnedCluster, Pool } from './pool.js';
@@ -58,15 +59,15 @@ async function openDriver(
   timeoutMs: number | undefined,
   owned?: OwnedCluster,
   storeBytes?: number,
+  /** The head, when it runs in this process (an embedded pool): then no socket stands between them. */
+  localHead?: Head,
 ): Promise<Pool> {
   const keys = deriveJobKeys(secret);
   const host = hostIdentity();
-  const { link, welcome } = await HeadLink.open(
-    endpoint,
-    keys,
-    { role: 'driver', pid: process.pid, host, hostname: hostname() },
-    timeoutMs,
-  );
+  const hello: HelloBody = { role: 'driver', pid: process.pid, host, hostname: hostname() };
+  const { link, welcome } = localHead
+    ? await LocalHeadLink.open(localHead, hello, timeoutMs)
+    : await HeadLink.open(endpoint, keys, hello, timeoutMs);
   // A head serving a dashboard shows each driver's own RSS and CPU, sent with its heartbeat.
   if (welcome.dashboard) {
     const sample = driverSampler();
@@ -137,6 +138,7 @@ async function startEmbedded(opts: ConnectOptions): Promise<Pool> {
         },
       },
       opts.objectStoreBytes,
+      head,
     );
     // Return once every worker has joined, so the first tasks and any timing start on a full pool.
     const deadline = Date.now() + 60_000;

@@ -21,7 +21,22 @@ export interface HelloBody {
   [k: string]: unknown;
 }
 
-export class HeadLink {
+/**
+ * What a driver needs of its connection to the head: the socket link below, or, for a pool embedded in
+ * the driver's own process, the in-process link of local-head-link.ts.
+ */
+export interface HeadConnection {
+  readonly address: string;
+  onMessage: (m: PoolMessage) => void;
+  onLost: (e: Error) => void;
+  heartbeatBody: () => unknown;
+  readonly lost: Error | undefined;
+  send(op: PoolOp, body: unknown, blobs?: Uint8Array[]): void;
+  sendNow(op: PoolOp, body: unknown): Promise<void>;
+  close(): void;
+}
+
+export class HeadLink implements HeadConnection {
   private readonly queue: SendQueue;
   private lastHeard = Date.now();
   private timer: NodeJS.Timeout | undefined;

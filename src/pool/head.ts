@@ -41,6 +41,9 @@ export class Head {
   private readonly objects: ObjectDirectory;
   private readonly scheduler: Scheduler;
   private nextClientId = 1;
+  private nextLocalId = 1;
+  /** Clients in this process (local-head-link.ts), by key: how the head's messages reach them. */
+  private readonly localClients = new Map<string, (frames: Uint8Array[]) => void>();
   private lastTick = Date.now();
   private closed = false;
   private readonly ticker: NodeJS.Timeout;
@@ -111,21 +114,39 @@ export class Head {
     try {
       for await (const frames of this.router.sock) {
         const [rid, ...rest] = frames;
-        let m: PoolMessage;
-        try {
-          m = decodePool(rest);
-        } catch {
-          continue; // malformed frames are dropped, never a crash
-        }
-        try {
-          this.handle(rid, m);
-        } catch (e) {
-          process.stderr.write(`tsrun pool head: error handling op ${m.op}: ${(e as Error).stack}\n`);
-        }
+        this.receive(rid, rest);
       }
     } catch {
       // closed
     }
+  }
+
+  private receive(rid: Buffer, frames: Uint8Array[]): void {
+    let m: PoolMessage;
+    try {
+      m = decodePool(frames);
+    } catch {
+      return; // malformed frames are dropped, never a crash
+    }
+    try {
+      this.handle(rid, m);
+    } catch (e) {
+      process.stderr.write(`tsrun pool head: error handling op ${m.op}: ${(e as Error).stack}\n`);
+    }
+  }
+
+  /**
+   * A client in this process (the driver of an embedded pool, local-head-link.ts): the head's messages
+   * to it go to deliver, and the function returned takes its messages to the head. Both carry encoded
+   * frames; the caller makes the hand-over asynchronous.
+   */
+  attachLocal(deliver: (frames: Uint8Array[]) => void): (frames: Uint8Array[]) => void {
+    // Router-made routing ids start with a zero byte, so these never collide with a socket client's.
+    const rid = Buffer.from(`local-${this.nextLocalId++}`, 'latin1');
+    this.localClients.set(rid.toString('latin1'), deliver);
+    return (frames) => {
+      if (!this.closed) this.receive(rid, frames);
+    };
   }
 
   private handle(rid: Buffer, m: PoolMessage): void {
@@ -214,7 +235,15 @@ export class Head {
   private hello(key: string, rid: Buffer, hello: HelloBody): void {
     const old = this.clients.get(key);
     if (old) this.dropClient(old, 'reconnected');
-    const c: Client = { key, rid, id: this.nextClientId++, hello, lastHeard: Date.now(), out: [] };
+    const c: Client = {
+      key,
+      rid,
+      id: this.nextClientId++,
+      hello,
+      lastHeard: Date.now(),
+      out: [],
+      deliver: this.localClients.get(key),
+    };
     this.clients.set(key, c);
     if (hello.role === 'worker') {
       const nodeKey = [...this.clients.values()].find(
@@ -267,6 +296,7 @@ export class Head {
 
   private dropClient(c: Client, why: string): void {
     this.clients.delete(c.key);
+    this.localClients.delete(c.key);
     if (c.hello.role === 'worker') {
       const w = this.workers.get(c.id);
       if (w) this.workerLost(w, `worker pid ${c.hello.pid} ${why}`);

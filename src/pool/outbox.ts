@@ -42,6 +42,10 @@ export class Outbox {
 
   /** Sends at once, even while closing; resolves when the socket took the message. */
   sendNow(c: Client, op: PoolOp, body: unknown, blobs?: Uint8Array[]): Promise<void> {
+    if (c.deliver) {
+      c.deliver(encodePool(op, body, blobs));
+      return Promise.resolve();
+    }
     return this.sendQueue.send([c.rid, ...encodePool(op, body, blobs)]);
   }
 

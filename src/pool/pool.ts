@@ -14,7 +14,7 @@ import type {
   AnyClass,
 } from './actors/actor-types.js';
 import { HeadLostError, PoolClosedError, type PoolError, PoolUsageError, RemoteError } from './errors.js';
-import type { HeadLink } from './head-link.js';
+import type { HeadConnection } from './head-link.js';
 import type { ObjectRef } from './object-ref.js';
 import type { ObjectFetcher, ObjectServer } from './object-server.js';
 import { type PoolMessage, PoolOp } from './protocol.js';
@@ -58,7 +58,7 @@ export class Pool {
 
   /** @internal — use connect(). */
   constructor(
-    private readonly link: HeadLink,
+    private readonly link: HeadConnection,
     private readonly clientId: number,
     private readonly server: ObjectServer,
     private readonly fetcher: ObjectFetcher,

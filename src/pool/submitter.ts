@@ -7,7 +7,7 @@ import { serialize } from 'node:v8';
 import { Table } from 'apache-arrow';
 import { encodePayload } from '../wire/index.js';
 import { PoolUsageError, TaskTimeoutError } from './errors.js';
-import type { HeadLink } from './head-link.js';
+import type { HeadConnection } from './head-link.js';
 import { isObjectRef, ObjectRef } from './object-ref.js';
 import { type ObjectServer, type StoredObject, storedBytes } from './object-server.js';
 import { readPoolConfig } from './pool-config.js';
@@ -34,7 +34,7 @@ export class Submitter {
   private readonly registry = new FinalizationRegistry<string>((id) => this.release(id));
 
   constructor(
-    private readonly link: HeadLink,
+    private readonly link: HeadConnection,
     private readonly refs: RefTable,
     private readonly server: ObjectServer,
     private readonly hooks: SubmitterHooks,

@@ -99,6 +99,8 @@ export interface Client {
   hello: HelloBody;
   lastHeard: number;
   out: OutboxEntry[];
+  /** Set for a client in the head's own process: its messages are handed over, not sent. */
+  deliver?: (frames: Uint8Array[]) => void;
 }
 
 export interface WorkerRec {
