@@ -1,6 +1,7 @@
 /**
  * Pneumonia CNN training throughput: tsrun (1 rank as a child process, 2 ranks under the launcher)
  * against bench/peers/cnn_torch.py (Debian's torch) with 1 and 2 threads, in the same run. 224², batch 64 per rank.
+ * Torch runs with glibc told to keep its memory (see KEEP_MEMORY), and once more with 1 thread as installed.
  * Prints one JSON line per measurement, then a ratio line per thread count (targets: ≥ 0.9× torch
  * on 1 rank vs 1 thread, ≥ 1.0× on 2 ranks vs 2 threads) with the load average at the start and end.
  * usage: npx tsx bench/pneumonia.ts [STEPS=3]. Wall-clock figures: run it on a quiet machine.
@@ -33,7 +34,7 @@ function run(label: string, cmd: string, args: string[], env: NodeJS.ProcessEnv 
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const j = lastJson(out);
-    if (j) console.log(JSON.stringify(j));
+    if (j) console.log(JSON.stringify(env.MALLOC_MMAP_MAX_ ? { ...j, allocator: 'memory kept' } : j));
     return typeof j?.images_per_sec === 'number' ? j.images_per_sec : undefined;
   } catch (err) {
     console.log(
@@ -64,8 +65,14 @@ if (existsSync(`${root}/src/index.ts`)) {
 } else {
   console.log(JSON.stringify({ peer: 'tsrun', ranks: 2, error: 'src/index.ts (init) not present yet' }));
 }
-const torch1 = run('torch-cpu', '/usr/bin/python3', [peer, steps], { THREADS: '1' });
-const torch2 = run('torch-cpu', '/usr/bin/python3', [peer, steps], { THREADS: '2' });
+// torch allocates every activation afresh; glibc serves those (tens of MB) with mmap and unmaps them on
+// free, so each step faults its pages in again. On VMs where a fresh page is expensive (measured here:
+// ~2.8 ms per MiB) that alone made torch 5.0 img/s instead of 47. The ratio is taken against torch
+// with its memory kept (no mmap, no trim: the peer at its best); the default allocator is printed too.
+const KEEP_MEMORY = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 36) };
+const torchDefault1 = run('torch-cpu', '/usr/bin/python3', [peer, steps], { THREADS: '1' });
+const torch1 = run('torch-cpu', '/usr/bin/python3', [peer, steps], { THREADS: '1', ...KEEP_MEMORY });
+const torch2 = run('torch-cpu', '/usr/bin/python3', [peer, steps], { THREADS: '2', ...KEEP_MEMORY });
 const loadEnd = loadavg()[0];
 for (const [n, a, b, target] of [
   [1, ours1, torch1, 0.9],
@@ -78,6 +85,10 @@ for (const [n, a, b, target] of [
         exp: 'cnn-train',
         threads: n,
         tsrun_over_torch: a / b,
+        torch_allocator: 'memory kept (MALLOC_MMAP_MAX_=0)',
+        ...(n === 1 && torchDefault1 !== undefined
+          ? { tsrun_over_torch_default_allocator: a / torchDefault1 }
+          : {}),
         target,
         load_avg_1m: [loadStart, loadEnd],
       }),
