@@ -36,6 +36,25 @@ export interface HeadConnection {
   close(): void;
 }
 
+/**
+ * Decodes one message from the head and hands it to onMessage: malformed frames and heartbeats are
+ * dropped, and a message this process cannot handle is reported, never allowed to end its reader.
+ */
+export function deliverFromHead(frames: Uint8Array[], onMessage: (m: PoolMessage) => void): void {
+  let m: PoolMessage;
+  try {
+    m = decodePool(frames);
+  } catch {
+    return;
+  }
+  if (m.op === PoolOp.Heartbeat) return;
+  try {
+    onMessage(m);
+  } catch (e) {
+    process.stderr.write(`tsrun pool: error handling message op ${m.op}: ${(e as Error).stack}\n`);
+  }
+}
+
 export class HeadLink implements HeadConnection {
   private readonly queue: SendQueue;
   private lastHeard = Date.now();
@@ -166,19 +185,7 @@ export class HeadLink implements HeadConnection {
     try {
       for await (const frames of this.sock) {
         this.lastHeard = Date.now();
-        let m: PoolMessage;
-        try {
-          m = decodePool(frames);
-        } catch {
-          continue;
-        }
-        if (m.op === PoolOp.Heartbeat) continue;
-        try {
-          this.onMessage(m);
-        } catch (e) {
-          // A message this process cannot handle must not end its receive loop.
-          process.stderr.write(`tsrun pool: error handling message op ${m.op}: ${(e as Error).stack}\n`);
-        }
+        deliverFromHead(frames, this.onMessage);
       }
     } catch {
       // closed

@@ -7,8 +7,8 @@
  */
 import { PoolConnectError } from './errors.js';
 import type { Head } from './head.js';
-import { HEARTBEAT_MS, type HeadConnection, type HelloBody } from './head-link.js';
-import { decodePool, encodePool, type PoolMessage, PoolOp } from './protocol.js';
+import { deliverFromHead, HEARTBEAT_MS, type HeadConnection, type HelloBody } from './head-link.js';
+import { encodePool, type PoolMessage, PoolOp } from './protocol.js';
 
 type Frames = Uint8Array[];
 
@@ -87,19 +87,7 @@ export class LocalHeadLink implements HeadConnection {
   }
 
   private receive(frames: Frames): void {
-    if (this.closed) return;
-    let m: PoolMessage;
-    try {
-      m = decodePool(frames);
-    } catch {
-      return;
-    }
-    if (m.op === PoolOp.Heartbeat) return;
-    try {
-      this.onMessage(m);
-    } catch (e) {
-      process.stderr.write(`tsrun pool: error handling message op ${m.op}: ${(e as Error).stack}\n`);
-    }
+    if (!this.closed) deliverFromHead(frames, this.onMessage);
   }
 
   send(op: PoolOp, body: unknown, blobs?: Uint8Array[]): void {
