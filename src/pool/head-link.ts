@@ -1,12 +1,11 @@
 /**
  * A client's control connection to the head: a CURVE DEALER (the head's ZAP handler admits only the
- * cluster's client key), heartbeats both ways, and one callback per message. Drivers, workers, node
+ * cluster's client key), or a Unix socket for a client on the head's host (transport/message-carrier.ts),
+ * heartbeats both ways, and one callback per message. Drivers, workers, node
  * agents and `tsrun cluster status|stop` all talk to the head through this.
  */
-import * as zmq from 'zeromq';
 import type { JobKeys } from '../transport/keys.js';
-import { SendQueue } from '../transport/send-queue.js';
-import { SOCKET_DEFAULTS } from '../transport/socket-options.js';
+import { type MessageCarrier, openCarrier } from '../transport/message-carrier.js';
 import { HeadLostError, PoolConnectError } from './errors.js';
 import { readPoolConfig } from './pool-config.js';
 import { decodePool, encodePool, type PoolMessage, PoolOp } from './protocol.js';
@@ -56,7 +55,6 @@ export function deliverFromHead(frames: Uint8Array[], onMessage: (m: PoolMessage
 }
 
 export class HeadLink implements HeadConnection {
-  private readonly queue: SendQueue;
   private lastHeard = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -67,15 +65,19 @@ export class HeadLink implements HeadConnection {
   heartbeatBody: () => unknown = () => 0;
 
   private constructor(
-    private readonly sock: zmq.Dealer,
+    private readonly carrier: MessageCarrier,
     readonly address: string,
   ) {
-    this.queue = new SendQueue(sock);
+    carrier.onMessage = (frames) => {
+      this.lastHeard = Date.now();
+      deliverFromHead(frames, this.onMessage);
+    };
   }
 
   /**
-   * Connects and says hello; resolves with the head's Welcome body. Rejects with PoolConnectError when
-   * the head refuses our key (wrong secret) or nothing answers within timeoutMs.
+   * Connects (tcp:// or ipc:// over CURVE, unix:// for a head on this host) and says hello; resolves with
+   * the head's Welcome body. Rejects with PoolConnectError when the head refuses our key (wrong secret),
+   * cannot be reached, or nothing answers within timeoutMs.
    */
   static async open(
     endpoint: string,
@@ -92,14 +94,8 @@ export class HeadLink implements HeadConnection {
     const config = readPoolConfig();
     timeoutMs ??= config.connectTimeoutMs;
     silenceMs ??= config.headSilenceMs;
-    const sock = new zmq.Dealer({
-      ...SOCKET_DEFAULTS,
-      curveServerKey: keys.server.publicKey,
-      curvePublicKey: keys.client.publicKey,
-      curveSecretKey: keys.client.secretKey,
-    });
-    const link = new HeadLink(sock, endpoint);
-    const shown = endpoint.replace(/^tcp:\/\//, '');
+    const link = new HeadLink(openCarrier(endpoint, keys), endpoint);
+    const shown = endpoint.replace(/^(tcp|unix):\/\//, '');
     const welcome = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(
@@ -109,27 +105,17 @@ export class HeadLink implements HeadConnection {
           ),
         );
       }, timeoutMs);
-      void (async () => {
-        try {
-          let failures = 0;
-          for await (const ev of sock.events) {
-            // ZAP refusing our key gives error:auth; a wrong secret also means a wrong server key, so the
-            // head cannot even read our hello and the handshake breaks (error:protocol / error:other).
-            if (ev.type.startsWith('handshake:error') && ++failures >= 2) {
-              clearTimeout(timer);
-              reject(
-                new PoolConnectError(
-                  `the pool head at ${shown} refused our credentials: this process does not hold the cluster ` +
-                    'secret (set TSRUN_POOL_SECRET, or run where the head wrote its secret file)',
-                ),
-              );
-              return;
-            }
-          }
-        } catch {
-          // events end when the socket closes
-        }
-      })();
+      link.carrier.onBroken = (why, refused) => {
+        clearTimeout(timer);
+        reject(
+          new PoolConnectError(
+            refused
+              ? `the pool head at ${shown} refused our credentials: this process does not hold the cluster ` +
+                  'secret (set TSRUN_POOL_SECRET, or run where the head wrote its secret file)'
+              : `cannot reach the pool head at ${shown}: ${why}`,
+          ),
+        );
+      };
       link.onMessage = (m) => {
         if (m.op === PoolOp.Welcome) {
           clearTimeout(timer);
@@ -140,11 +126,10 @@ export class HeadLink implements HeadConnection {
         }
       };
     });
-    sock.connect(endpoint);
-    void link.loop();
     link.send(PoolOp.Hello, hello);
     try {
       const w = await welcome;
+      link.carrier.onBroken = (why) => link.lose(why);
       link.startHeartbeat(silenceMs);
       return { link, welcome: w };
     } catch (e) {
@@ -173,7 +158,7 @@ export class HeadLink implements HeadConnection {
 
   private lose(why: string): void {
     if (this.closed || this.lostError) return;
-    this.lostError = new HeadLostError(this.address.replace(/^tcp:\/\//, ''), why);
+    this.lostError = new HeadLostError(this.address.replace(/^(tcp|unix):\/\//, ''), why);
     this.onLost(this.lostError);
   }
 
@@ -181,20 +166,9 @@ export class HeadLink implements HeadConnection {
     return this.lostError;
   }
 
-  private async loop(): Promise<void> {
-    try {
-      for await (const frames of this.sock) {
-        this.lastHeard = Date.now();
-        deliverFromHead(frames, this.onMessage);
-      }
-    } catch {
-      // closed
-    }
-  }
-
   send(op: PoolOp, body: unknown, blobs?: Uint8Array[]): void {
     if (this.closed) return;
-    this.queue.send(encodePool(op, body, blobs)).catch((e: Error) => {
+    this.carrier.send(encodePool(op, body, blobs)).catch((e: Error) => {
       this.lose(`send failed: ${e.message}`);
     });
   }
@@ -202,13 +176,13 @@ export class HeadLink implements HeadConnection {
   /** Sends and resolves once the message is handed to the socket (before close at shutdown). */
   sendNow(op: PoolOp, body: unknown): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return this.queue.send(encodePool(op, body)).catch(() => {});
+    return this.carrier.send(encodePool(op, body)).catch(() => {});
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    this.sock.close();
+    this.carrier.close();
   }
 }

@@ -12,6 +12,7 @@ import { hostIdentity, privateIpcDir } from '../transport/host-identity.js';
 import type { JobKeys } from '../transport/keys.js';
 import { Deque } from './deque.js';
 import type { HelloBody } from './head-link.js';
+import { type AttachedClient, HeadSocketServer } from './head-socket-server.js';
 import { ObjectDirectory, type PutItem } from './object-directory.js';
 import { Outbox } from './outbox.js';
 import { type PoolConfig, readPoolConfig } from './pool-config.js';
@@ -47,6 +48,8 @@ export class Head {
   private lastTick = Date.now();
   private closed = false;
   private readonly ticker: NodeJS.Timeout;
+  /** Same-host clients' Unix socket (head-socket-server.ts); set right after start. */
+  private socketServer: HeadSocketServer | undefined;
   private readonly nodeStats = new Map<string, Record<string, unknown>>();
   readonly host = hostIdentity();
   observer?: HeadObserver;
@@ -98,7 +101,23 @@ export class Head {
           : `cannot serve the pool head on ${bindAddress}:${port}: ${(e as Error).message}`,
       );
     }
-    return new Head(router, tcp, ipc, readPoolConfig());
+    const head = new Head(router, tcp, ipc, readPoolConfig());
+    try {
+      head.socketServer = await HeadSocketServer.listen(
+        path.join(privateIpcDir(keys.jobId), `head-${process.pid}.link`),
+        keys.dataToken,
+        (deliver) => head.attachLocal(deliver),
+      );
+    } catch (e) {
+      await head.close();
+      throw new Error(`cannot serve the pool head's local socket: ${(e as Error).message}`);
+    }
+    return head;
+  }
+
+  /** Where clients on this host connect (unix://, faster than ipc:// or tcp:// for the control path). */
+  get localEndpoint(): string {
+    return this.socketServer?.endpoint ?? this.ipc;
   }
 
   get port(): number {
@@ -136,16 +155,30 @@ export class Head {
   }
 
   /**
-   * A client in this process (the driver of an embedded pool, local-head-link.ts): the head's messages
-   * to it go to deliver, and the function returned takes its messages to the head. Both carry encoded
-   * frames; the caller makes the hand-over asynchronous.
+   * A client that is not behind the ROUTER: the driver of an embedded pool (local-head-link.ts) or a
+   * connection to the head's Unix socket (head-socket-server.ts). The head's messages to it go to
+   * deliver, and post takes its messages to the head, both as encoded frames. detach ends a driver's
+   * or admin's session at once; a worker's end is still told by its node agent (WorkerExited, with the
+   * exit code or signal), as for a socket worker.
    */
-  attachLocal(deliver: (frames: Uint8Array[]) => void): (frames: Uint8Array[]) => void {
+  attachLocal(deliver: (frames: Uint8Array[]) => void): AttachedClient {
     // Router-made routing ids start with a zero byte, so these never collide with a socket client's.
     const rid = Buffer.from(`local-${this.nextLocalId++}`, 'latin1');
-    this.localClients.set(rid.toString('latin1'), deliver);
-    return (frames) => {
-      if (!this.closed) this.receive(rid, frames);
+    const key = rid.toString('latin1');
+    this.localClients.set(key, deliver);
+    return {
+      post: (frames) => {
+        if (!this.closed) this.receive(rid, frames);
+      },
+      detach: (why) => {
+        if (this.closed) return;
+        this.localClients.delete(key);
+        const c = this.clients.get(key);
+        if (c && c.hello.role !== 'worker' && c.hello.role !== 'node') {
+          this.dropClient(c, why);
+          this.outbox.scheduleFlush();
+        }
+      },
     };
   }
 
@@ -266,6 +299,7 @@ export class Head {
     this.outbox.send(c, PoolOp.Welcome, {
       clientId: c.id,
       headIpc: this.ipc,
+      headLocal: this.localEndpoint,
       headHost: this.host,
       headPid: process.pid,
       workers: this.workers.size,
@@ -368,5 +402,6 @@ export class Head {
     // Give the Shutdown frames a moment on the wire: linger is 0, so close would drop them.
     await new Promise((r) => setTimeout(r, 50));
     this.router.close();
+    this.socketServer?.close();
   }
 }

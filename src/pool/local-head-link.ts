@@ -57,7 +57,7 @@ export class LocalHeadLink implements HeadConnection {
   ): Promise<{ link: LocalHeadLink; welcome: Record<string, unknown> }> {
     const link = new LocalHeadLink(head.ipc);
     const inbox = new MicrotaskQueue((frames) => link.receive(frames));
-    const outbox = new MicrotaskQueue(head.attachLocal((frames) => inbox.post(frames)));
+    const outbox = new MicrotaskQueue(head.attachLocal((frames) => inbox.post(frames)).post);
     link.toHead = (frames) => outbox.post(frames);
     const welcome = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(

@@ -80,8 +80,8 @@ export class NodeAgent {
       undefined,
       opts.headSilenceMs,
     );
-    // Same host as the head: workers use its ipc:// endpoint (lower latency than tcp loopback).
-    const endpoint = welcome.headHost === host ? String(welcome.headIpc) : opts.endpoint;
+    // Same host as the head: workers use its Unix socket (no ZeroMQ I/O threads on the control path).
+    const endpoint = welcome.headHost === host ? String(welcome.headLocal ?? welcome.headIpc) : opts.endpoint;
     const agent = new NodeAgent(link, endpoint, opts, welcome.dashboard ? new NodeFeed() : undefined);
     for (let i = 0; i < opts.workers; i++) agent.spawnWorker(i);
     return agent;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import * as zmq from 'zeromq';
 import { bindAddressFor, privateIpcDir } from '../transport/host-identity.js';
 import type { JobKeys } from '../transport/keys.js';
+import { UNIX_SCHEME } from '../transport/message-carrier.js';
 import { SendQueue } from '../transport/send-queue.js';
 import { CHUNK_BYTES, SOCKET_DEFAULTS } from '../transport/socket-options.js';
 import { registerZapDomain, releaseZapDomain } from '../transport/zap.js';
@@ -101,7 +102,7 @@ export class ObjectServer {
 
   /**
    * The object server of a driver or worker of the head at endpoint. It binds on loopback for a
-   * same-host (ipc://) head, else on TSRUN_BIND_ADDR or the interface that reaches the head, so the
+   * same-host (ipc:// or unix://) head, else on TSRUN_BIND_ADDR or the interface that reaches the head, so the
    * head's other workers can fetch from it. bindAddress is also where a worker's SPMD rank 0 listens.
    */
   static async forHead(
@@ -111,7 +112,7 @@ export class ObjectServer {
     storeBytes?: number,
   ): Promise<{ server: ObjectServer; bindAddress: string }> {
     let bindAddress = '127.0.0.1';
-    if (!endpoint.startsWith('ipc://')) {
+    if (!endpoint.startsWith('ipc://') && !endpoint.startsWith(UNIX_SCHEME)) {
       const headHost = new URL(endpoint.replace(/^tcp:/, 'http:')).hostname.replace(/^\[|\]$/g, '');
       bindAddress = await bindAddressFor(headHost === 'localhost' || !headHost ? '127.0.0.1' : headHost);
     }

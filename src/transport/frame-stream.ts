@@ -1,0 +1,153 @@
+/**
+ * Multi-frame messages over a byte stream (a node:net Unix socket): what a ZeroMQ socket gives, without
+ * ZeroMQ's I/O thread. On 2 vCPUs a message through zeromq.js wakes the sender's I/O thread and the
+ * receiver's, and a ping-pong between two processes took 0.14 ms; the same over node:net took 0.034 ms,
+ * because libuv writes from the calling thread and reads in the event loop's own poll.
+ *
+ * On the wire a message is [u32 frame count][u32 length of each frame][the frames' bytes], little
+ * endian. A message is written with one write call, from a copy, so the caller may reuse its frames at
+ * once (as a ZeroMQ send lets it).
+ */
+import type { Socket } from 'node:net';
+
+/** More frames than this in one message means the stream is not ours (or is corrupt). */
+export const MAX_FRAMES_PER_MESSAGE = 65_536;
+
+export class FrameStreamError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FrameStreamError';
+  }
+}
+
+/** Encodes one message as the single buffer written to the stream. */
+export function encodeFrames(frames: readonly Uint8Array[]): Buffer {
+  const head = 4 + 4 * frames.length;
+  let total = head;
+  for (let i = 0; i < frames.length; i++) total += frames[i].byteLength;
+  const out = Buffer.allocUnsafe(total);
+  out.writeUInt32LE(frames.length, 0);
+  let at = head;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i];
+    out.writeUInt32LE(f.byteLength, 4 + 4 * i);
+    out.set(f, at);
+    at += f.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Cuts a byte stream into messages. Frames handed out are views of the chunk they arrived in (each read
+ * gets a fresh buffer from node, nothing else writes it); a message split across reads is joined once,
+ * when its last byte has arrived.
+ */
+export class FrameDecoder {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes the first pending message needs before it can be cut. */
+  private need = 4;
+
+  constructor(private readonly onMessage: (frames: Uint8Array[]) => void) {}
+
+  /** Feeds a chunk; throws FrameStreamError on a stream that cannot be ours. */
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.pendingBytes > 0) {
+      if (this.pendingBytes + chunk.length < this.need) {
+        this.pending.push(chunk);
+        this.pendingBytes += chunk.length;
+        return;
+      }
+      this.pending.push(chunk);
+      buf = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
+    let off = 0;
+    for (;;) {
+      const avail = buf.length - off;
+      if (avail < 4) {
+        this.need = 4;
+        break;
+      }
+      const n = buf.readUInt32LE(off);
+      if (n === 0 || n > MAX_FRAMES_PER_MESSAGE) {
+        throw new FrameStreamError(`a message announced ${n} frames (at most ${MAX_FRAMES_PER_MESSAGE})`);
+      }
+      const head = 4 + 4 * n;
+      if (avail < head) {
+        this.need = head;
+        break;
+      }
+      let total = head;
+      for (let i = 0; i < n; i++) total += buf.readUInt32LE(off + 4 + 4 * i);
+      if (avail < total) {
+        this.need = total;
+        break;
+      }
+      const frames: Uint8Array[] = new Array(n);
+      let at = off + head;
+      for (let i = 0; i < n; i++) {
+        const len = buf.readUInt32LE(off + 4 + 4 * i);
+        frames[i] = buf.subarray(at, at + len);
+        at += len;
+      }
+      off += total;
+      this.onMessage(frames);
+    }
+    if (off < buf.length) {
+      this.pending = [buf.subarray(off)];
+      this.pendingBytes = buf.length - off;
+    }
+  }
+}
+
+/** A socket carrying framed messages: send() and onMessage, and one onClose when it ends for any reason. */
+export class FrameStream {
+  onMessage: (frames: Uint8Array[]) => void = () => {};
+  /** Called once: why the stream ended ('closed' when the other side closed it). */
+  onClose: (why: string) => void = () => {};
+  private ended = false;
+  private readonly decoder = new FrameDecoder((frames) => {
+    if (!this.ended) this.onMessage(frames);
+  });
+
+  constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      if (this.ended) return;
+      try {
+        this.decoder.push(chunk);
+      } catch (e) {
+        this.end((e as Error).message);
+      }
+    });
+    socket.on('error', (e) => this.end(e.message));
+    socket.on('close', () => this.end('closed'));
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** Queues one message; false once the stream has ended (the message is dropped). */
+  send(frames: readonly Uint8Array[]): boolean {
+    if (this.ended) return false;
+    this.socket.write(encodeFrames(frames));
+    return true;
+  }
+
+  /** Ends the stream after what was queued is written. */
+  close(): void {
+    if (this.ended) return;
+    this.socket.end();
+    this.end('closed by this side');
+  }
+
+  private end(why: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (why !== 'closed by this side') this.socket.destroy();
+    this.onClose(why);
+  }
+}
