@@ -54,6 +54,7 @@ async function runHead(secret: string, config: ClusterDaemonConfig): Promise<voi
   while (head.workers.size < workers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await writeClusterFiles(secret, {
     address,
+    local: head.localEndpoint,
     pid: process.pid,
     hostname: hostname(),
     startedAt: new Date().toISOString(),

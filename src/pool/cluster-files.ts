@@ -10,6 +10,8 @@ import { readPoolConfig } from './pool-config.js';
 
 export interface HeadInfo {
   address: string;
+  /** The head's Unix socket (unix://PATH), which drivers on its host use instead of address. */
+  local?: string;
   pid: number;
   hostname: string;
   startedAt: string;

@@ -3,11 +3,13 @@
  * the cluster recorded by `tsrun cluster start` on this host (if its head is alive), else an embedded
  * pool (a head inside this process and one worker process per core), like ray.init().
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { newJobSecret } from '../process/local-spawner.js';
 import { driverSampler, FEED_KEY } from '../telemetry/cluster-feed.js';
 import { hostIdentity } from '../transport/host-identity.js';
 import { deriveJobKeys } from '../transport/keys.js';
+import { UNIX_SCHEME } from '../transport/message-carrier.js';
 import { readHeadInfo, readSecretFile, secretPath } from './cluster-files.js';
 import { PoolConnectError, PoolUsageError } from './errors.js';
 import { Head } from './head.js';
@@ -38,16 +40,22 @@ export interface ConnectOptions {
 
 /** A head started by `tsrun --pool` in this process: close() of its driver stops the job's cluster. */
 const OWNED_HEAD = Symbol.for('tsrun.pool.ownedHead');
-type Global = typeof globalThis & {
-  [OWNED_HEAD]?: { address: string; stop: () => Promise<void>; workers: number };
-};
+interface OwnedHead {
+  address: string;
+  stop: () => Promise<void>;
+  workers: number;
+  /** The head itself: its driver talks to it in memory (local-head-link.ts). */
+  head: Head;
+}
+type Global = typeof globalThis & { [OWNED_HEAD]?: OwnedHead };
 
-export function registerOwnedHead(h: { address: string; stop: () => Promise<void>; workers: number }): void {
+export function registerOwnedHead(h: OwnedHead): void {
   (globalThis as Global)[OWNED_HEAD] = h;
 }
 
 function endpointOf(address: string): string {
-  if (address.startsWith('tcp://') || address.startsWith('ipc://')) return address;
+  if (address.startsWith('tcp://') || address.startsWith('ipc://') || address.startsWith(UNIX_SCHEME))
+    return address;
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(address);
   if (!m) throw new PoolUsageError(`pool address ${JSON.stringify(address)} is not HOST:PORT`);
   return `tcp://${m[1]}:${m[2]}`;
@@ -89,12 +97,10 @@ export async function connect(opts: ConnectOptions = {}): Promise<Pool> {
   const config = readPoolConfig();
   let address = opts.address || config.address;
   let secret = opts.secret || config.secret;
-  if (!address) {
-    const info = readHeadInfo();
-    if (info) {
-      address = info.address;
-      secret ??= readSecretFile();
-    }
+  const info = readHeadInfo();
+  if (!address && info) {
+    address = info.address;
+    secret ??= readSecretFile();
   }
   if (address) {
     secret ??= readSecretFile();
@@ -104,7 +110,12 @@ export async function connect(opts: ConnectOptions = {}): Promise<Pool> {
       );
     }
     const mine = owned && owned.address === address ? owned : undefined;
-    return openDriver(endpointOf(address), secret, opts.timeoutMs, mine, opts.objectStoreBytes);
+    // This host's cluster (a `tsrun job` driver, a script beside `tsrun cluster start`): its Unix socket.
+    const endpoint =
+      info?.local && info.address === address && existsSync(info.local.slice(UNIX_SCHEME.length))
+        ? info.local
+        : endpointOf(address);
+    return openDriver(endpoint, secret, opts.timeoutMs, mine, opts.objectStoreBytes, mine?.head);
   }
   return startEmbedded(opts);
 }

@@ -59,7 +59,13 @@ export class HeadLink implements HeadConnection {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private lostError: Error | undefined;
-  onMessage: (m: PoolMessage) => void = () => {};
+  /**
+   * Messages after the Welcome, until the caller sets onMessage. A Unix socket delivers every message
+   * of one read synchronously, so a worker's first Dispatch can arrive in the same read as its Welcome,
+   * before open()'s caller has attached its handler.
+   */
+  private early: PoolMessage[] = [];
+  private handler: (m: PoolMessage) => void = (m) => this.early.push(m);
   onLost: (e: Error) => void = () => {};
   /** Body of each heartbeat (node agents report memory through it). */
   heartbeatBody: () => unknown = () => 0;
@@ -70,8 +76,24 @@ export class HeadLink implements HeadConnection {
   ) {
     carrier.onMessage = (frames) => {
       this.lastHeard = Date.now();
-      deliverFromHead(frames, this.onMessage);
+      deliverFromHead(frames, this.handler);
     };
+  }
+
+  get onMessage(): (m: PoolMessage) => void {
+    return this.handler;
+  }
+
+  /** Sets the handler; messages held since the Welcome reach it first, in a microtask, in order. */
+  set onMessage(fn: (m: PoolMessage) => void) {
+    this.handler = fn;
+    if (this.early.length === 0) return;
+    const held = this.early;
+    this.early = [];
+    // A microtask runs before any further read, so nothing can overtake the held messages.
+    queueMicrotask(() => {
+      for (const m of held) fn(m);
+    });
   }
 
   /**
@@ -116,8 +138,11 @@ export class HeadLink implements HeadConnection {
           ),
         );
       };
-      link.onMessage = (m) => {
-        if (m.op === PoolOp.Welcome) {
+      let welcomed = false;
+      link.handler = (m) => {
+        if (welcomed) link.early.push(m);
+        else if (m.op === PoolOp.Welcome) {
+          welcomed = true;
           clearTimeout(timer);
           resolve(m.body as Record<string, unknown>);
         } else if (m.op === PoolOp.Refused) {
@@ -129,7 +154,8 @@ export class HeadLink implements HeadConnection {
     link.send(PoolOp.Hello, hello);
     try {
       const w = await welcome;
-      link.carrier.onBroken = (why) => link.lose(why);
+      link.carrier.onBroken = (why) =>
+        link.lose(`the connection to the head ended (${why}): its process died or stopped`);
       link.startHeartbeat(silenceMs);
       return { link, welcome: w };
     } catch (e) {

@@ -25,6 +25,11 @@ export class HeadSocketServer {
     readonly socketPath: string,
   ) {}
 
+  /** Connections open now. */
+  get connections(): number {
+    return this.streams.size;
+  }
+
   /** The endpoint clients connect to. */
   get endpoint(): string {
     return `${UNIX_SCHEME}${this.socketPath}`;

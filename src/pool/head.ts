@@ -115,6 +115,11 @@ export class Head {
     return head;
   }
 
+  /** Clients connected to the Unix socket now. */
+  get localSocketClients(): number {
+    return this.socketServer?.connections ?? 0;
+  }
+
   /** Where clients on this host connect (unix://, faster than ipc:// or tcp:// for the control path). */
   get localEndpoint(): string {
     return this.socketServer?.endpoint ?? this.ipc;

@@ -28,6 +28,7 @@ async function driverRank(script: string, env: ReturnType<typeof readRankEnviron
   process.env.TSRUN_POOL_SECRET = env.secret;
   registerOwnedHead({
     address,
+    head,
     workers,
     stop: async () => {
       await agent?.stop();

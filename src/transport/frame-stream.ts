@@ -5,13 +5,17 @@
  * because libuv writes from the calling thread and reads in the event loop's own poll.
  *
  * On the wire a message is [u32 frame count][u32 length of each frame][the frames' bytes], little
- * endian. A message is written with one write call, from a copy, so the caller may reuse its frames at
- * once (as a ZeroMQ send lets it).
+ * endian, with every frame and the message's end padded to 8 bytes: node gives each read a fresh
+ * buffer, so frames then arrive 8-byte aligned and typed arrays view them without a copy. A message of
+ * up to COPY_MAX_BYTES is written with one write call, from a copy, so the caller may reuse its frames at
+ * once (as a ZeroMQ send lets it); a larger one is written from the caller's frames (sendAsync).
  */
 import type { Socket } from 'node:net';
 
 /** More frames than this in one message means the stream is not ours (or is corrupt). */
 export const MAX_FRAMES_PER_MESSAGE = 65_536;
+
+const ZEROS = Buffer.alloc(8);
 
 export class FrameStreamError extends Error {
   constructor(message: string) {
@@ -20,19 +24,33 @@ export class FrameStreamError extends Error {
   }
 }
 
+/** Messages up to this size are copied into one buffer and written at once. */
+export const COPY_MAX_BYTES = 64 * 1024;
+
+const pad8 = (n: number) => (n + 7) & ~7;
+
+/** The message's table: frame count, lengths, padded to 8 bytes. */
+function encodeTable(frames: readonly Uint8Array[], out: Buffer): void {
+  out.writeUInt32LE(frames.length, 0);
+  for (let i = 0; i < frames.length; i++) out.writeUInt32LE(frames[i].byteLength, 4 + 4 * i);
+}
+
+/** Encoded size of a message. */
+export function encodedBytes(frames: readonly Uint8Array[]): number {
+  let total = pad8(4 + 4 * frames.length);
+  for (let i = 0; i < frames.length; i++) total += pad8(frames[i].byteLength);
+  return total;
+}
+
 /** Encodes one message as the single buffer written to the stream. */
 export function encodeFrames(frames: readonly Uint8Array[]): Buffer {
-  const head = 4 + 4 * frames.length;
-  let total = head;
-  for (let i = 0; i < frames.length; i++) total += frames[i].byteLength;
-  const out = Buffer.allocUnsafe(total);
-  out.writeUInt32LE(frames.length, 0);
-  let at = head;
+  // Zero-filled: the padding goes on the wire and must not carry stale memory.
+  const out = Buffer.alloc(encodedBytes(frames));
+  encodeTable(frames, out);
+  let at = pad8(4 + 4 * frames.length);
   for (let i = 0; i < frames.length; i++) {
-    const f = frames[i];
-    out.writeUInt32LE(f.byteLength, 4 + 4 * i);
-    out.set(f, at);
-    at += f.byteLength;
+    out.set(frames[i], at);
+    at += pad8(frames[i].byteLength);
   }
   return out;
 }
@@ -75,13 +93,14 @@ export class FrameDecoder {
       if (n === 0 || n > MAX_FRAMES_PER_MESSAGE) {
         throw new FrameStreamError(`a message announced ${n} frames (at most ${MAX_FRAMES_PER_MESSAGE})`);
       }
-      const head = 4 + 4 * n;
-      if (avail < head) {
-        this.need = head;
+      const table = 4 + 4 * n;
+      if (avail < table) {
+        this.need = table;
         break;
       }
+      const head = pad8(table);
       let total = head;
-      for (let i = 0; i < n; i++) total += buf.readUInt32LE(off + 4 + 4 * i);
+      for (let i = 0; i < n; i++) total += pad8(buf.readUInt32LE(off + 4 + 4 * i));
       if (avail < total) {
         this.need = total;
         break;
@@ -91,7 +110,7 @@ export class FrameDecoder {
       for (let i = 0; i < n; i++) {
         const len = buf.readUInt32LE(off + 4 + 4 * i);
         frames[i] = buf.subarray(at, at + len);
-        at += len;
+        at += pad8(len);
       }
       off += total;
       this.onMessage(frames);
@@ -130,11 +149,40 @@ export class FrameStream {
     return this.ended;
   }
 
-  /** Queues one message; false once the stream has ended (the message is dropped). */
+  /** Queues one message, copied; false once the stream has ended (the message is dropped). */
   send(frames: readonly Uint8Array[]): boolean {
     if (this.ended) return false;
     this.socket.write(encodeFrames(frames));
     return true;
+  }
+
+  /**
+   * Queues one message; resolves once the socket no longer needs the caller's frames (at once for a
+   * small message, which is copied; when the kernel took a large one, written from the frames themselves
+   * to spare a copy). Rejects once the stream has ended.
+   */
+  sendAsync(frames: readonly Uint8Array[]): Promise<void> {
+    if (this.ended) return Promise.reject(new FrameStreamError('the connection is closed'));
+    const total = encodedBytes(frames);
+    if (total <= COPY_MAX_BYTES) {
+      this.socket.write(encodeFrames(frames));
+      return Promise.resolve();
+    }
+    const table = Buffer.alloc(pad8(4 + 4 * frames.length));
+    encodeTable(frames, table);
+    const parts: Uint8Array[] = [table];
+    for (const f of frames) {
+      if (f.byteLength > 0) parts.push(f);
+      const padding = pad8(f.byteLength) - f.byteLength;
+      if (padding > 0) parts.push(ZEROS.subarray(0, padding));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const s = this.socket;
+      s.cork();
+      for (let i = 0; i < parts.length - 1; i++) s.write(parts[i]);
+      s.write(parts[parts.length - 1], (e) => (e ? reject(e) : resolve()));
+      s.uncork();
+    });
   }
 
   /** Ends the stream after what was queued is written. */

@@ -80,12 +80,14 @@ function openCurveDealerCarrier(endpoint: string, keys: JobKeys): MessageCarrier
 }
 
 function openUnixCarrier(socketPath: string, token: string): MessageCarrier {
-  const stream = new FrameStream(net.connect(socketPath));
+  const socket = net.connect(socketPath);
   let closed = false;
   let connectError: string | undefined;
-  stream.socket.once('error', (e: NodeJS.ErrnoException) => {
+  // Before the stream's own listener, which ends the stream on the first error.
+  socket.once('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') connectError = `nothing listens at ${socketPath}`;
   });
+  const stream = new FrameStream(socket);
   const carrier: MessageCarrier = {
     send: (frames) =>
       stream.send(frames) ? Promise.resolve() : Promise.reject(new Error('the connection is closed')),

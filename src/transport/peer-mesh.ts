@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as zmq from 'zeromq';
 import { decodeMessage, encodeHeader, Flags, type Header, makeHeader, WireError } from '../wire/index.js';
 import type { JobKeys } from './keys.js';
+import { LocalLinks } from './local-links.js';
 import { SendQueue } from './send-queue.js';
 import { ShmPlane } from './shm-plane.js';
 import { type SocketOptions, socketOptions } from './socket-options.js';
@@ -15,8 +16,17 @@ export interface PeerEndpoint {
   rank: number;
   host: string;
   ipc?: string;
+  /** This rank's local-link socket (local-links.ts), for peers on its host. */
+  unix?: string;
   tcp: string;
   pid: number;
+}
+
+/** How messages to one peer leave: a ZeroMQ DEALER's queue or a local link. */
+interface PeerChannel {
+  send(frames: Uint8Array[]): Promise<void>;
+  /** Later sends reject with e (the peer is lost). */
+  fail(e: Error): void;
 }
 
 export interface MeshOptions {
@@ -37,8 +47,8 @@ export interface MeshOptions {
    * (shm-plane.ts). Undefined: everything goes over ZeroMQ.
    */
   shmDir?: string;
-  /** Chunk size and heartbeat timeout (default: the environment's, read when the mesh is built). */
-  transport?: Pick<TransportConfig, 'chunkBytes' | 'heartbeatTimeoutMs'>;
+  /** Chunk size, heartbeat timeout, local links (default: the environment's, read when the mesh is built). */
+  transport?: Pick<TransportConfig, 'chunkBytes' | 'heartbeatTimeoutMs'> & { localSockets?: boolean };
 }
 
 /** A complete logical message: header of its first chunk (payloadBytes = whole payload) and the bytes. */
@@ -83,7 +93,7 @@ export class PeerMesh {
   rejectedFrames = 0;
 
   private readonly dealers = new Map<number, zmq.Dealer>();
-  private readonly queues = new Map<number, SendQueue>();
+  private readonly queues = new Map<number, PeerChannel>();
   private readonly partial = new Map<number, Partial>();
   private readonly lost = new Set<number>();
   private closing = false;
@@ -96,8 +106,14 @@ export class PeerMesh {
     private readonly socket: SocketOptions,
     /** Payloads above this many bytes travel as consecutive chunks of it. */
     private readonly chunkBytes: number,
+    /** Streams to and from the ranks on this host, when local links are on. */
+    private readonly links: LocalLinks | undefined,
   ) {
     this.local = local;
+    if (links) {
+      links.onFrames = (source, frames) => this.handleFrames(source, frames);
+      links.onLost = (rank, why) => this.peerLost(rank, why);
+    }
     if (opts.shmDir) {
       this.shm = new ShmPlane(opts.shmDir, opts.rank, (peer, frames) => {
         const q = this.queues.get(peer);
@@ -151,8 +167,17 @@ export class PeerMesh {
       await router.bind(`tcp://${host}:*`);
       tcp = router.lastEndpoint ?? '';
     }
-    const local = { rank: opts.rank, host: opts.host, ipc, tcp, pid: process.pid };
-    const mesh = new PeerMesh(opts, router, local, socket, transport.chunkBytes);
+    let links: LocalLinks | undefined;
+    if (opts.ipcDir && (transport.localSockets ?? true) && opts.size > 1) {
+      links = await LocalLinks.listen(
+        path.join(opts.ipcDir, `r${opts.rank}-${process.pid}.link`),
+        opts.rank,
+        opts.size,
+        keys.dataToken,
+      );
+    }
+    const local = { rank: opts.rank, host: opts.host, ipc, unix: links?.socketPath, tcp, pid: process.pid };
+    const mesh = new PeerMesh(opts, router, local, socket, transport.chunkBytes, links);
     void mesh.receiveLoop();
     return mesh;
   }
@@ -189,6 +214,19 @@ export class PeerMesh {
   }
 
   private connectPeer(p: PeerEndpoint): Promise<void> {
+    const sameHost = p.host === this.opts.host;
+    const links = this.links;
+    if (links && sameHost && p.unix) {
+      let failed: Error | undefined;
+      this.queues.set(p.rank, {
+        send: (frames) => (failed ? Promise.reject(failed) : links.send(p.rank, frames)),
+        fail: (e) => {
+          failed = e;
+        },
+      });
+      this.shm?.addPeer(p.rank, p.pid);
+      return links.connect(p.rank, p.unix);
+    }
     const { keys, encrypt } = this.opts;
     const security = encrypt
       ? {
@@ -200,7 +238,6 @@ export class PeerMesh {
     const dealer = new zmq.Dealer({ ...this.socket, ...security, routingId: `r${this.opts.rank}` });
     this.dealers.set(p.rank, dealer);
     this.queues.set(p.rank, new SendQueue(dealer));
-    const sameHost = p.host === this.opts.host;
     if (sameHost) this.shm?.addPeer(p.rank, p.pid);
     const useIpc = (p.ipc !== undefined && sameHost && this.opts.ipcDir !== undefined) || !p.tcp;
     // The observer must exist before connect(), or a fast handshake's event is missed.
@@ -284,7 +321,7 @@ export class PeerMesh {
     return this.sendFrames(q, header, payload);
   }
 
-  private sendFrames(q: SendQueue, header: Header, payload: Uint8Array | undefined): Promise<void> {
+  private sendFrames(q: PeerChannel, header: Header, payload: Uint8Array | undefined): Promise<void> {
     const total = payload?.byteLength ?? 0;
     if (total <= this.chunkBytes) {
       header.chunk = 0;
@@ -310,16 +347,17 @@ export class PeerMesh {
   private async receiveLoop(): Promise<void> {
     try {
       for await (const frames of this.router) {
-        this.handleFrames(frames);
+        const id = frames[0]?.toString() ?? '';
+        const source = id.startsWith('r') ? Number(id.slice(1)) : Number.NaN;
+        this.handleFrames(source, frames.slice(1));
       }
     } catch {
       // The router closes on shutdown.
     }
   }
 
-  private handleFrames(frames: Buffer[]): void {
-    const id = frames[0]?.toString() ?? '';
-    const source = id.startsWith('r') ? Number(id.slice(1)) : Number.NaN;
+  /** One message from source (its routing id, or its local link's): [wire header, ...payload]. */
+  private handleFrames(source: number, frames: Uint8Array[]): void {
     if (!Number.isInteger(source) || source < 0 || source >= this.opts.size) {
       this.rejectedFrames += 1;
       return;
@@ -327,7 +365,7 @@ export class PeerMesh {
     let header: Header;
     let payload: Uint8Array[];
     try {
-      ({ header, payload } = decodeMessage(frames.slice(1)));
+      ({ header, payload } = decodeMessage(frames));
     } catch (e) {
       if (e instanceof WireError) {
         this.rejectedFrames += 1;
@@ -401,6 +439,7 @@ export class PeerMesh {
     if (this.closing) return;
     this.closing = true;
     this.shm?.close();
+    this.links?.close();
     for (const d of this.dealers.values()) d.close();
     this.router.close();
     releaseZapDomain(ZAP_DATA_DOMAIN);

@@ -17,6 +17,11 @@ export const TRANSPORT_ENV = {
   bindAddress: textField('TSRUN_BIND_ADDR'),
   /** Same-host payloads go through the shared-memory slots; `TSRUN_SHM=0` sends them over ZeroMQ. */
   sharedMemory: offField('TSRUN_SHM'),
+  /**
+   * Ranks on one host exchange messages over framed Unix sockets (local-links.ts), without ZeroMQ's I/O
+   * threads; `TSRUN_LOCAL_SOCKETS=0` sends them over ZeroMQ ipc:// instead.
+   */
+  localSockets: offField('TSRUN_LOCAL_SOCKETS'),
 };
 
 export type TransportConfig = ConfigOf<typeof TRANSPORT_ENV>;

@@ -1,0 +1,103 @@
+// The framed Unix-socket stream (src/transport/frame-stream.ts): the codec cut at every byte boundary,
+// malformed streams, and real sockets carrying small and multi-megabyte messages.
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { encodeFrames, FrameDecoder, FrameStream, FrameStreamError } from '../src/transport/frame-stream.js';
+
+const bytes = (...xs: number[]) => Uint8Array.from(xs);
+const plain = (ms: Uint8Array[][]) => ms.map((m) => m.map((f) => [...f]));
+
+t.test('a message survives being cut at every byte boundary, in one or two reads', async (t) => {
+  const msgs = [[bytes(1, 2, 3), bytes(), bytes(9)], [bytes(7)], [new Uint8Array(300).fill(5), bytes(4, 4)]];
+  const wire = Buffer.concat(msgs.map((m) => encodeFrames(m)));
+  for (let cut = 0; cut <= wire.length; cut++) {
+    const got: Uint8Array[][] = [];
+    const d = new FrameDecoder((f) => got.push(f));
+    d.push(wire.subarray(0, cut));
+    d.push(wire.subarray(cut));
+    if (JSON.stringify(plain(got)) !== JSON.stringify(plain(msgs))) {
+      t.fail(`cut at ${cut} gave ${JSON.stringify(plain(got))}`);
+      return;
+    }
+  }
+  const got: Uint8Array[][] = [];
+  const d = new FrameDecoder((f) => got.push(f));
+  for (let i = 0; i < wire.length; i++) d.push(wire.subarray(i, i + 1));
+  t.same(plain(got), plain(msgs), 'one byte per read');
+});
+
+t.test('the encoded message is a copy: the sender may reuse its frames at once', async (t) => {
+  const f = bytes(1, 2, 3);
+  const wire = encodeFrames([f]);
+  f.fill(0);
+  const got: Uint8Array[][] = [];
+  new FrameDecoder((m) => got.push(m)).push(wire);
+  t.same([...got[0][0]], [1, 2, 3]);
+});
+
+t.test('frames arrive 8-byte aligned, so typed arrays view them in place', async (t) => {
+  const got: Uint8Array[][] = [];
+  const d = new FrameDecoder((f) => got.push(f));
+  d.push(encodeFrames([bytes(1), bytes(1, 2, 3), new Uint8Array(16)]));
+  d.push(Buffer.concat([encodeFrames([bytes(5, 6, 7)]), encodeFrames([new Uint8Array(8)])]));
+  t.same(
+    got.flat().map((f) => f.byteOffset % 8),
+    [0, 0, 0, 0, 0],
+  );
+});
+
+t.test('a stream that cannot be ours is refused with a FrameStreamError', async (t) => {
+  const d = new FrameDecoder(() => t.fail('no message'));
+  t.throws(() => d.push(Buffer.from([0, 0, 0, 0])), FrameStreamError, 'zero frames');
+  const e = new FrameDecoder(() => t.fail('no message'));
+  t.throws(() => e.push(Buffer.from('GET / HTTP/1.1\r\n')), /announced \d+ frames/, 'text');
+});
+
+t.test('real Unix sockets: small and 12 MiB messages both ways, in order, then close', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsrun-fs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const sock = path.join(dir, 's.sock');
+  const big = new Uint8Array(12 << 20);
+  for (let i = 0; i < big.length; i += 4093) big[i] = i & 0xff;
+  let echo: FrameStream | undefined;
+  const server = net.createServer((s) => {
+    echo = new FrameStream(s);
+    echo.onMessage = (frames) => echo?.send([...frames].reverse());
+  });
+  await new Promise<void>((r) => server.listen(sock, r));
+  const client = new FrameStream(net.connect(sock));
+  const got: Uint8Array[][] = [];
+  const done = new Promise<void>((resolve) => {
+    client.onMessage = (frames) => {
+      got.push(frames);
+      if (got.length === 101) resolve();
+    };
+  });
+  for (let i = 0; i < 50; i++) client.send([bytes(i), bytes(i, i)]);
+  const sent = client.sendAsync([big, bytes(42)]);
+  for (let i = 50; i < 100; i++) client.send([bytes(i), bytes(i, i)]);
+  await sent;
+  t.pass('sendAsync of a large message resolves once written');
+  await done;
+  t.same(
+    got.filter((m) => m.length === 2 && m[1].length === 1).map((m) => m[1][0]),
+    Array.from({ length: 100 }, (_, i) => i),
+    'small messages in order',
+  );
+  t.equal(
+    got.findIndex((m) => m[1].byteLength === big.byteLength),
+    50,
+    'the big one in its place',
+  );
+  t.ok(Buffer.from(got[50][1]).equals(Buffer.from(big)), 'and intact');
+  const closed = new Promise<string>((r) => {
+    client.onClose = r;
+  });
+  server.close();
+  echo?.close();
+  t.equal(await closed, 'closed', 'the other side closing ends the stream');
+  t.notOk(client.send([bytes(1)]), 'send after the end is refused');
+});
