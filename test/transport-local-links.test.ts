@@ -1,0 +1,83 @@
+// Same-host rank links over Unix sockets (src/transport/local-links.ts): only a job member's stream is
+// accepted, a stranger's bytes never reach the mesh, messages keep their order and alignment, and a
+// peer whose process ends is lost at once on the survivor.
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { deriveJobKeys } from '../src/transport/keys.js';
+import { LocalLinkRefusedError, LocalLinks } from '../src/transport/local-links.js';
+
+const keys = deriveJobKeys('cd'.repeat(32));
+const foreign = deriveJobKeys('ef'.repeat(32));
+
+function tmp(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsrun-ll-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('only a job member is accepted; order and alignment hold', async (t) => {
+  const dir = tmp(t);
+  const a = await LocalLinks.listen(path.join(dir, 'a.link'), 0, 3, keys.dataToken);
+  const b = await LocalLinks.listen(path.join(dir, 'b.link'), 1, 3, keys.dataToken);
+  const stranger = await LocalLinks.listen(path.join(dir, 's.link'), 2, 3, foreign.dataToken);
+  t.teardown(() => {
+    for (const l of [a, b, stranger]) l.close();
+  });
+  t.equal(statSync(a.socketPath).mode & 0o777, 0o600, 'the socket is private to its user');
+
+  const got: Array<[number, number[], number]> = [];
+  a.onFrames = (source, frames) => got.push([source, [...frames[1]], frames[1].byteOffset % 8]);
+  const refused = await stranger.connect(0, a.socketPath).catch((e) => e);
+  t.ok(refused instanceof LocalLinkRefusedError, `a wrong token is refused (${refused})`);
+
+  const raw = net.connect(a.socketPath);
+  raw.write('GET / HTTP/1.1\r\n\r\n');
+  await new Promise((r) => raw.on('close', r));
+  t.pass('a stream speaking something else is closed');
+
+  await b.connect(0, a.socketPath);
+  for (let i = 0; i < 200; i++) await b.send(0, [Buffer.from([i]), Uint8Array.from([i, i + 1, i + 2])]);
+  while (got.length < 200) await new Promise((r) => setTimeout(r, 10));
+  t.same(
+    got.map(([s]) => s),
+    Array(200).fill(1),
+    'every message is credited to the rank that connected with the token',
+  );
+  t.same(
+    got.map(([, p]) => p[0]),
+    Array.from({ length: 200 }, (_, i) => i),
+    'in order',
+  );
+  t.ok(
+    got.every(([, , off]) => off === 0),
+    'payload frames 8-byte aligned',
+  );
+});
+
+t.test("a peer's process killed: the survivor loses it at once", async (t) => {
+  const dir = tmp(t);
+  const a = await LocalLinks.listen(path.join(dir, 'a.link'), 0, 2, keys.dataToken);
+  t.teardown(() => a.close());
+  const lost = new Promise<[number, string]>((r) => {
+    a.onLost = (rank, why) => r([rank, why]);
+  });
+  const child = fork(
+    new URL('./fixtures/local-link-peer.ts', import.meta.url).pathname,
+    [a.socketPath, keys.dataToken, path.join(dir, 'peer.link')],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  const heard = new Promise<void>((r) => {
+    a.onFrames = () => r();
+  });
+  await heard;
+  const t0 = Date.now();
+  child.kill('SIGKILL');
+  const [rank, why] = await lost;
+  t.equal(rank, 1);
+  t.match(why, /connection/);
+  t.ok(Date.now() - t0 < 5000, 'promptly');
+});
