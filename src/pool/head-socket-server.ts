@@ -6,10 +6,11 @@
  * like one in its own process (Head.attachLocal). The socket lives in the job's 0700 directory.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { chmodSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { FrameStream } from '../transport/frame-stream.js';
 import { TOKEN_REFUSED, UNIX_SCHEME } from '../transport/message-carrier.js';
+import { listenPrivate } from '../transport/unix-listen.js';
 
 /** A client attached to the head: post takes its messages there; detach says its connection ended. */
 export interface AttachedClient {
@@ -40,9 +41,6 @@ export class HeadSocketServer {
     token: string,
     attach: (deliver: (frames: Uint8Array[]) => void) => AttachedClient,
   ): Promise<HeadSocketServer> {
-    try {
-      unlinkSync(socketPath); // left by a killed head of an earlier process with this pid
-    } catch {}
     const expected = Buffer.from(token, 'latin1');
     const server = net.createServer();
     const self = new HeadSocketServer(server, socketPath);
@@ -68,14 +66,7 @@ export class HeadSocketServer {
         client?.detach(why === 'closed' ? 'closed its connection' : why);
       };
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    chmodSync(socketPath, 0o600);
+    await listenPrivate(server, socketPath);
     return self;
   }
 

@@ -8,10 +8,11 @@
  * answers ACK, or TOKEN_REFUSED and closes. A stream that ends is the peer's loss, at once.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { chmodSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { FrameStream } from './frame-stream.js';
 import { TOKEN_REFUSED } from './message-carrier.js';
+import { listenPrivate } from './unix-listen.js';
 
 const ACK = Buffer.from('tsrun: link accepted', 'latin1');
 
@@ -39,18 +40,10 @@ export class LocalLinks {
   ) {}
 
   static async listen(socketPath: string, rank: number, size: number, token: string): Promise<LocalLinks> {
-    rmSync(socketPath, { force: true });
     const server = net.createServer();
     const links = new LocalLinks(server, socketPath, rank, Buffer.from(token, 'latin1'));
     server.on('connection', (socket) => links.accept(new FrameStream(socket), size));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    chmodSync(socketPath, 0o600);
+    await listenPrivate(server, socketPath);
     return links;
   }
 
