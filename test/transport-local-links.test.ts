@@ -56,6 +56,15 @@ t.test('only a job member is accepted; order and alignment hold', async (t) => {
     got.every(([, , off]) => off === 0),
     'payload frames 8-byte aligned',
   );
+  // A large handed-over message is written from the sender's own frames (no copy): it arrives whole.
+  const big = new Uint8Array(300_001).map((_, i) => (i * 7) & 0xff);
+  let bigGot: Uint8Array | undefined;
+  a.onFrames = (_, frames) => {
+    bigGot = frames[1];
+  };
+  await b.send(0, [Buffer.from([1]), big]);
+  while (!bigGot) await new Promise((r) => setTimeout(r, 10));
+  t.ok(Buffer.from(bigGot).equals(Buffer.from(big)), '300 KB message intact');
 });
 
 t.test("a peer's process killed: the survivor loses it at once", async (t) => {

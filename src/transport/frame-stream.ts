@@ -27,6 +27,12 @@ export class FrameStreamError extends Error {
 /** Messages up to this size are copied into one buffer and written at once. */
 export const COPY_MAX_BYTES = 64 * 1024;
 
+/**
+ * Handed-over messages up to this size are still copied into one write: a few small writes cost more
+ * than the copy, while copying a large one means a fresh buffer (page faults on a VM).
+ */
+export const OWNED_COPY_MAX_BYTES = 16 * 1024;
+
 const pad8 = (n: number) => (n + 7) & ~7;
 
 /** The message's table: frame count, lengths, padded to 8 bytes. */
@@ -157,6 +163,18 @@ export class FrameStream {
   }
 
   /**
+   * Queues one message whose frames the caller hands over (it will not change them again): small ones are
+   * copied into one write, larger ones written from the frames themselves, with no wait either way. False
+   * once the stream has ended (the message is dropped).
+   */
+  sendOwned(frames: readonly Uint8Array[]): boolean {
+    if (this.ended) return false;
+    if (encodedBytes(frames) <= OWNED_COPY_MAX_BYTES) this.socket.write(encodeFrames(frames));
+    else this.writeParts(frames);
+    return true;
+  }
+
+  /**
    * Queues one message; resolves once the socket no longer needs the caller's frames (at once for a
    * small message, which is copied; when the kernel took a large one, written from the frames themselves
    * to spare a copy). Rejects once the stream has ended.
@@ -168,6 +186,13 @@ export class FrameStream {
       this.socket.write(encodeFrames(frames));
       return Promise.resolve();
     }
+    return new Promise<void>((resolve, reject) => {
+      this.writeParts(frames, (e) => (e ? reject(e) : resolve()));
+    });
+  }
+
+  /** Writes the table, then each frame in place (one writev), padding included; done after the last. */
+  private writeParts(frames: readonly Uint8Array[], done?: (e?: Error | null) => void): void {
     const table = Buffer.alloc(pad8(4 + 4 * frames.length));
     encodeTable(frames, table);
     const parts: Uint8Array[] = [table];
@@ -176,13 +201,11 @@ export class FrameStream {
       const padding = pad8(f.byteLength) - f.byteLength;
       if (padding > 0) parts.push(ZEROS.subarray(0, padding));
     }
-    return new Promise<void>((resolve, reject) => {
-      const s = this.socket;
-      s.cork();
-      for (let i = 0; i < parts.length - 1; i++) s.write(parts[i]);
-      s.write(parts[parts.length - 1], (e) => (e ? reject(e) : resolve()));
-      s.uncork();
-    });
+    const s = this.socket;
+    s.cork();
+    for (let i = 0; i < parts.length - 1; i++) s.write(parts[i]);
+    s.write(parts[parts.length - 1], done);
+    s.uncork();
   }
 
   /** Ends the stream after what was queued is written. */

@@ -103,10 +103,17 @@ export class LocalLinks {
     return this.out.has(peer);
   }
 
-  /** Sends one message to peer: resolves once the caller's frames may be reused. */
+  /**
+   * Sends one message to peer, resolving at once: the frames are handed over (the mesh's contract: its
+   * callers never change a payload after sending it; the group copies small ones and waits for the
+   * receiver's acknowledgement of large ones).
+   */
   send(peer: number, frames: Uint8Array[]): Promise<void> {
     const s = this.out.get(peer);
-    return s ? s.sendAsync(frames) : Promise.reject(new Error(`no local link to rank ${peer}`));
+    if (!s) return Promise.reject(new Error(`no local link to rank ${peer}`));
+    return s.sendOwned(frames)
+      ? Promise.resolve()
+      : Promise.reject(new Error(`the link to rank ${peer} is closed`));
   }
 
   close(): void {
