@@ -77,10 +77,8 @@ t.test('real Unix sockets: small and 12 MiB messages both ways, in order, then c
     };
   });
   for (let i = 0; i < 50; i++) client.send([bytes(i), bytes(i, i)]);
-  const sent = client.sendAsync([big, bytes(42)]);
+  t.ok(client.sendOwned([big, bytes(42)]), 'a large handed-over message is queued');
   for (let i = 50; i < 100; i++) client.send([bytes(i), bytes(i, i)]);
-  await sent;
-  t.pass('sendAsync of a large message resolves once written');
   await done;
   t.same(
     got.filter((m) => m.length === 2 && m[1].length === 1).map((m) => m[1][0]),

@@ -5,11 +5,10 @@
  * must first send the job's data token (the client holds the secret); then it is a client of the head
  * like one in its own process (Head.attachLocal). The socket lives in the job's 0700 directory.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { FrameStream } from '../transport/frame-stream.js';
-import { TOKEN_REFUSED, UNIX_SCHEME } from '../transport/message-carrier.js';
+import { TOKEN_REFUSED, tokenMatches, UNIX_SCHEME } from '../transport/message-carrier.js';
 import { listenPrivate } from '../transport/unix-listen.js';
 
 /** A client attached to the head: post takes its messages there; detach says its connection ended. */
@@ -53,8 +52,7 @@ export class HeadSocketServer {
           client.post(frames);
           return;
         }
-        const f = frames[0];
-        if (frames.length !== 1 || f.byteLength !== expected.length || !timingSafeEqual(f, expected)) {
+        if (frames.length !== 1 || !tokenMatches(frames[0], expected)) {
           stream.send([TOKEN_REFUSED]);
           stream.close();
           return;

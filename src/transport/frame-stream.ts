@@ -6,9 +6,9 @@
  *
  * On the wire a message is [u32 frame count][u32 length of each frame][the frames' bytes], little
  * endian, with every frame and the message's end padded to 8 bytes: node gives each read a fresh
- * buffer, so frames then arrive 8-byte aligned and typed arrays view them without a copy. A message of
- * up to COPY_MAX_BYTES is written with one write call, from a copy, so the caller may reuse its frames at
- * once (as a ZeroMQ send lets it); a larger one is written from the caller's frames (sendAsync).
+ * buffer, so frames then arrive 8-byte aligned and typed arrays view them without a copy. send() writes
+ * a copy, so the caller may reuse its frames at once (as a ZeroMQ send lets it); sendOwned() takes frames
+ * the caller hands over and writes large ones from them.
  */
 import type { Socket } from 'node:net';
 
@@ -24,9 +24,6 @@ export class FrameStreamError extends Error {
   }
 }
 
-/** Messages up to this size are copied into one buffer and written at once. */
-export const COPY_MAX_BYTES = 64 * 1024;
-
 /**
  * Handed-over messages up to this size are still copied into one write: a few small writes cost more
  * than the copy, while copying a large one means a fresh buffer (page faults on a VM).
@@ -34,6 +31,9 @@ export const COPY_MAX_BYTES = 64 * 1024;
 export const OWNED_COPY_MAX_BYTES = 16 * 1024;
 
 const pad8 = (n: number) => (n + 7) & ~7;
+
+/** Bytes of a message's table of n frames: count and lengths, padded to 8. */
+const tableBytes = (n: number) => pad8(4 + 4 * n);
 
 /** The message's table: frame count, lengths, padded to 8 bytes. */
 function encodeTable(frames: readonly Uint8Array[], out: Buffer): void {
@@ -43,7 +43,7 @@ function encodeTable(frames: readonly Uint8Array[], out: Buffer): void {
 
 /** Encoded size of a message. */
 export function encodedBytes(frames: readonly Uint8Array[]): number {
-  let total = pad8(4 + 4 * frames.length);
+  let total = tableBytes(frames.length);
   for (let i = 0; i < frames.length; i++) total += pad8(frames[i].byteLength);
   return total;
 }
@@ -53,7 +53,7 @@ export function encodeFrames(frames: readonly Uint8Array[]): Buffer {
   // Zero-filled: the padding goes on the wire and must not carry stale memory.
   const out = Buffer.alloc(encodedBytes(frames));
   encodeTable(frames, out);
-  let at = pad8(4 + 4 * frames.length);
+  let at = tableBytes(frames.length);
   for (let i = 0; i < frames.length; i++) {
     out.set(frames[i], at);
     at += pad8(frames[i].byteLength);
@@ -104,7 +104,7 @@ export class FrameDecoder {
         this.need = table;
         break;
       }
-      const head = pad8(table);
+      const head = tableBytes(n);
       let total = head;
       for (let i = 0; i < n; i++) total += pad8(buf.readUInt32LE(off + 4 + 4 * i));
       if (avail < total) {
@@ -174,26 +174,9 @@ export class FrameStream {
     return true;
   }
 
-  /**
-   * Queues one message; resolves once the socket no longer needs the caller's frames (at once for a
-   * small message, which is copied; when the kernel took a large one, written from the frames themselves
-   * to spare a copy). Rejects once the stream has ended.
-   */
-  sendAsync(frames: readonly Uint8Array[]): Promise<void> {
-    if (this.ended) return Promise.reject(new FrameStreamError('the connection is closed'));
-    const total = encodedBytes(frames);
-    if (total <= COPY_MAX_BYTES) {
-      this.socket.write(encodeFrames(frames));
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.writeParts(frames, (e) => (e ? reject(e) : resolve()));
-    });
-  }
-
-  /** Writes the table, then each frame in place (one writev), padding included; done after the last. */
-  private writeParts(frames: readonly Uint8Array[], done?: (e?: Error | null) => void): void {
-    const table = Buffer.alloc(pad8(4 + 4 * frames.length));
+  /** Writes the table, then each frame in place (one writev), padding included. */
+  private writeParts(frames: readonly Uint8Array[]): void {
+    const table = Buffer.alloc(tableBytes(frames.length));
     encodeTable(frames, table);
     const parts: Uint8Array[] = [table];
     for (const f of frames) {
@@ -203,8 +186,7 @@ export class FrameStream {
     }
     const s = this.socket;
     s.cork();
-    for (let i = 0; i < parts.length - 1; i++) s.write(parts[i]);
-    s.write(parts[parts.length - 1], done);
+    for (const part of parts) s.write(part);
     s.uncork();
   }
 

@@ -7,11 +7,10 @@
  * it receives comes in on the peers' streams. A stream opens with [data token, rank]; the listener
  * answers ACK, or TOKEN_REFUSED and closes. A stream that ends is the peer's loss, at once.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { FrameStream } from './frame-stream.js';
-import { TOKEN_REFUSED } from './message-carrier.js';
+import { TOKEN_REFUSED, tokenMatches } from './message-carrier.js';
 import { listenPrivate } from './unix-listen.js';
 
 const ACK = Buffer.from('tsrun: link accepted', 'latin1');
@@ -56,14 +55,7 @@ export class LocalLinks {
         return;
       }
       const rank = frames.length === 2 ? Number(Buffer.from(frames[1]).toString('latin1')) : Number.NaN;
-      const t = frames[0];
-      if (
-        !Number.isInteger(rank) ||
-        rank < 0 ||
-        rank >= size ||
-        t.byteLength !== this.token.length ||
-        !timingSafeEqual(t, this.token)
-      ) {
+      if (!Number.isInteger(rank) || rank < 0 || rank >= size || !tokenMatches(frames[0], this.token)) {
         stream.send([TOKEN_REFUSED]);
         stream.close();
         return;

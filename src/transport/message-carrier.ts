@@ -5,6 +5,7 @@
  * data token first. The Unix socket lives in the job's 0700 directory, so only the job's user can reach
  * it at all; the token keeps the rule that a client holds the secret.
  */
+import { timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import * as zmq from 'zeromq';
 import { FrameStream } from './frame-stream.js';
@@ -28,6 +29,11 @@ export const UNIX_SCHEME = 'unix://';
 
 /** The one-frame message a Unix-socket server sends before closing a connection whose token is wrong. */
 export const TOKEN_REFUSED = Buffer.from('tsrun: token refused', 'latin1');
+
+/** Whether a connection's first frame is the job's data token (compared in constant time). */
+export function tokenMatches(frame: Uint8Array | undefined, token: Buffer): boolean {
+  return frame !== undefined && frame.byteLength === token.length && timingSafeEqual(frame, token);
+}
 
 export function openCarrier(endpoint: string, keys: JobKeys): MessageCarrier {
   return endpoint.startsWith(UNIX_SCHEME)
