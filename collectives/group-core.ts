@@ -172,9 +172,11 @@ export class GroupCore implements GroupEndpoint {
 
   private sendTo(call: CallState, peer: number, step: number, data: Uint8Array): Promise<void> {
     const large = data.byteLength > COPY_MAX_BYTES;
-    // A payload the transport copies before resolving (same-host shared memory) needs no acknowledgement.
-    const needsAck = large && !this.world.copiesOnSend(this.members[peer], data.byteLength);
-    const payload = large ? data : Buffer.from(data);
+    // A payload the transport copies before send() returns (same-host shared memory, a local link's warm
+    // buffers) needs neither our copy nor an acknowledgement.
+    const transportCopies = this.world.copiesOnSend(this.members[peer], data.byteLength);
+    const needsAck = large && !transportCopies;
+    const payload = large || transportCopies ? data : Buffer.from(data);
     const fp = call.fp;
     const h = makeHeader({
       kind: MessageKind.Collective,

@@ -1,6 +1,7 @@
 // Same-host rank links over Unix sockets (src/transport/local-links.ts): only a job member's stream is
-// accepted, a stranger's bytes never reach the mesh, messages keep their order and alignment, and a
-// peer whose process ends is lost at once on the survivor.
+// accepted, a stranger's bytes never reach the mesh, messages keep their order and alignment, a send
+// issued before the peer's stream arrived waits for it, and a peer whose process ends is lost at once on
+// the survivor. Each rank reads the stream it opened and writes on the one the peer opened.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -39,8 +40,12 @@ t.test('only a job member is accepted; order and alignment hold', async (t) => {
   await new Promise((r) => raw.on('close', r));
   t.pass('a stream speaking something else is closed');
 
+  // b's first sends go out before a has opened its stream to b (a reads only that one): they wait for it.
   await b.connect(0, a.socketPath);
-  for (let i = 0; i < 200; i++) await b.send(0, [Buffer.from([i]), Uint8Array.from([i, i + 1, i + 2])]);
+  const early = [0, 1, 2].map((i) => b.send(0, [Buffer.from([i]), Uint8Array.from([i, i + 1, i + 2])]));
+  await a.connect(1, b.socketPath);
+  await Promise.all(early);
+  for (let i = 3; i < 200; i++) await b.send(0, [Buffer.from([i]), Uint8Array.from([i, i + 1, i + 2])]);
   while (got.length < 200) await new Promise((r) => setTimeout(r, 10));
   t.same(
     got.map(([s]) => s),
@@ -60,7 +65,7 @@ t.test('only a job member is accepted; order and alignment hold', async (t) => {
   const big = new Uint8Array(300_001).map((_, i) => (i * 7) & 0xff);
   let bigGot: Uint8Array | undefined;
   a.onFrames = (_, frames) => {
-    bigGot = frames[1];
+    bigGot = Buffer.from(frames[1]); // frames view the link's reused read buffer: copy what you keep
   };
   await b.send(0, [Buffer.from([1]), big]);
   while (!bigGot) await new Promise((r) => setTimeout(r, 10));
@@ -82,6 +87,7 @@ t.test("a peer's process killed: the survivor loses it at once", async (t) => {
   const heard = new Promise<void>((r) => {
     a.onFrames = () => r();
   });
+  child.on('message', (peerSocket) => void a.connect(1, String(peerSocket)));
   await heard;
   const t0 = Date.now();
   child.kill('SIGKILL');

@@ -4,25 +4,19 @@
  * receiver's, and a ping-pong between two processes took 0.14 ms; the same over node:net took 0.034 ms,
  * because libuv writes from the calling thread and reads in the event loop's own poll.
  *
- * On the wire a message is [u32 frame count][u32 length of each frame][the frames' bytes], little
- * endian, with every frame and the message's end padded to 8 bytes: node gives each read a fresh
- * buffer, so frames then arrive 8-byte aligned and typed arrays view them without a copy. send() writes
- * a copy, so the caller may reuse its frames at once (as a ZeroMQ send lets it); sendOwned() takes frames
- * the caller hands over and writes large ones from them.
+ * The layout is frame-cut.ts's. send() copies (into a warm pooled buffer), so the caller may reuse its
+ * frames at once, as a ZeroMQ send lets it; sendOwned() takes frames the caller hands over and writes
+ * large ones from them. A stream made by connectTransient() reads into one reused buffer and hands out
+ * frames valid only during onMessage.
  */
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
+import { cutMessage, encodedBytes, encodeInto, encodeTable, pad8, tableBytes } from './frame-cut.js';
+import { SendBufferPool } from './send-buffer-pool.js';
+import { TransientFrameDecoder } from './transient-frame-decoder.js';
 
-/** More frames than this in one message means the stream is not ours (or is corrupt). */
-export const MAX_FRAMES_PER_MESSAGE = 65_536;
+export { encodedBytes, FrameStreamError, MAX_FRAMES_PER_MESSAGE } from './frame-cut.js';
 
 const ZEROS = Buffer.alloc(8);
-
-export class FrameStreamError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FrameStreamError';
-  }
-}
 
 /**
  * Handed-over messages up to this size are still copied into one write: a few small writes cost more
@@ -30,34 +24,13 @@ export class FrameStreamError extends Error {
  */
 export const OWNED_COPY_MAX_BYTES = 16 * 1024;
 
-const pad8 = (n: number) => (n + 7) & ~7;
+/** One read of a transient stream: a 64 KiB message and its table fit, so it usually arrives whole. */
+const TRANSIENT_READ_BYTES = 256 * 1024;
 
-/** Bytes of a message's table of n frames: count and lengths, padded to 8. */
-const tableBytes = (n: number) => pad8(4 + 4 * n);
-
-/** The message's table: frame count, lengths, padded to 8 bytes. */
-function encodeTable(frames: readonly Uint8Array[], out: Buffer): void {
-  out.writeUInt32LE(frames.length, 0);
-  for (let i = 0; i < frames.length; i++) out.writeUInt32LE(frames[i].byteLength, 4 + 4 * i);
-}
-
-/** Encoded size of a message. */
-export function encodedBytes(frames: readonly Uint8Array[]): number {
-  let total = tableBytes(frames.length);
-  for (let i = 0; i < frames.length; i++) total += pad8(frames[i].byteLength);
-  return total;
-}
-
-/** Encodes one message as the single buffer written to the stream. */
+/** Encodes one message as a single new buffer. */
 export function encodeFrames(frames: readonly Uint8Array[]): Buffer {
-  // Zero-filled: the padding goes on the wire and must not carry stale memory.
-  const out = Buffer.alloc(encodedBytes(frames));
-  encodeTable(frames, out);
-  let at = tableBytes(frames.length);
-  for (let i = 0; i < frames.length; i++) {
-    out.set(frames[i], at);
-    at += pad8(frames[i].byteLength);
-  }
+  const out = Buffer.allocUnsafeSlow(encodedBytes(frames));
+  encodeInto(frames, out);
   return out;
 }
 
@@ -78,48 +51,22 @@ export class FrameDecoder {
   push(chunk: Buffer): void {
     let buf = chunk;
     if (this.pendingBytes > 0) {
-      if (this.pendingBytes + chunk.length < this.need) {
-        this.pending.push(chunk);
-        this.pendingBytes += chunk.length;
-        return;
-      }
       this.pending.push(chunk);
-      buf = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes < this.need) return;
+      buf = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
     }
     let off = 0;
     for (;;) {
-      const avail = buf.length - off;
-      if (avail < 4) {
-        this.need = 4;
+      const cut = cutMessage(buf, off);
+      if ('need' in cut) {
+        this.need = cut.need;
         break;
       }
-      const n = buf.readUInt32LE(off);
-      if (n === 0 || n > MAX_FRAMES_PER_MESSAGE) {
-        throw new FrameStreamError(`a message announced ${n} frames (at most ${MAX_FRAMES_PER_MESSAGE})`);
-      }
-      const table = 4 + 4 * n;
-      if (avail < table) {
-        this.need = table;
-        break;
-      }
-      const head = tableBytes(n);
-      let total = head;
-      for (let i = 0; i < n; i++) total += pad8(buf.readUInt32LE(off + 4 + 4 * i));
-      if (avail < total) {
-        this.need = total;
-        break;
-      }
-      const frames: Uint8Array[] = new Array(n);
-      let at = off + head;
-      for (let i = 0; i < n; i++) {
-        const len = buf.readUInt32LE(off + 4 + 4 * i);
-        frames[i] = buf.subarray(at, at + len);
-        at += pad8(len);
-      }
-      off += total;
-      this.onMessage(frames);
+      off += cut.bytes;
+      this.onMessage(cut.frames);
     }
     if (off < buf.length) {
       this.pending = [buf.subarray(off)];
@@ -134,31 +81,64 @@ export class FrameStream {
   /** Called once: why the stream ended ('closed' when the other side closed it). */
   onClose: (why: string) => void = () => {};
   private ended = false;
-  private readonly decoder = new FrameDecoder((frames) => {
+  private readonly pool = new SendBufferPool();
+  private readonly deliver = (frames: Uint8Array[]) => {
     if (!this.ended) this.onMessage(frames);
-  });
+  };
+  private readonly decoder: { push(chunk: Buffer): void };
 
-  constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      if (this.ended) return;
-      try {
-        this.decoder.push(chunk);
-      } catch (e) {
-        this.end((e as Error).message);
-      }
-    });
+  /** A stream on socket; reads arrive as 'data' events unless `transient` (see connectTransient). */
+  constructor(
+    readonly socket: Socket,
+    transient = false,
+  ) {
+    this.decoder = transient ? new TransientFrameDecoder(this.deliver) : new FrameDecoder(this.deliver);
+    if (!transient) socket.on('data', (chunk: Buffer) => this.feed(chunk));
     socket.on('error', (e) => this.end(e.message));
     socket.on('close', () => this.end('closed'));
+  }
+
+  /**
+   * Connects to a Unix socket whose reads land in one reused buffer: no read allocates, and the frames
+   * given to onMessage are valid only until it returns.
+   */
+  static connectTransient(path: string): FrameStream {
+    const read = Buffer.allocUnsafeSlow(TRANSIENT_READ_BYTES);
+    let stream: FrameStream | undefined;
+    const socket = net.connect({
+      path,
+      onread: {
+        buffer: read,
+        callback: (n: number) => {
+          stream?.feed(read.subarray(0, n));
+          return true;
+        },
+      },
+    });
+    stream = new FrameStream(socket, true);
+    return stream;
   }
 
   get closed(): boolean {
     return this.ended;
   }
 
+  private feed(chunk: Buffer): void {
+    if (this.ended) return;
+    try {
+      this.decoder.push(chunk);
+    } catch (e) {
+      this.end((e as Error).message);
+    }
+  }
+
   /** Queues one message, copied; false once the stream has ended (the message is dropped). */
   send(frames: readonly Uint8Array[]): boolean {
     if (this.ended) return false;
-    this.socket.write(encodeFrames(frames));
+    const bytes = encodedBytes(frames);
+    const buf = this.pool.take(bytes);
+    encodeInto(frames, buf);
+    this.socket.write(buf.subarray(0, bytes), () => this.pool.give(buf));
     return true;
   }
 
@@ -168,9 +148,9 @@ export class FrameStream {
    * once the stream has ended (the message is dropped).
    */
   sendOwned(frames: readonly Uint8Array[]): boolean {
+    if (encodedBytes(frames) <= OWNED_COPY_MAX_BYTES) return this.send(frames);
     if (this.ended) return false;
-    if (encodedBytes(frames) <= OWNED_COPY_MAX_BYTES) this.socket.write(encodeFrames(frames));
-    else this.writeParts(frames);
+    this.writeParts(frames);
     return true;
   }
 

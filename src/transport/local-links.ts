@@ -3,9 +3,11 @@
  * ZeroMQ over ipc://. A small collective is a chain of message latencies, and on 2 vCPUs a ZeroMQ
  * message wakes two I/O threads besides the two main threads (ping-pong 0.14 ms against 0.034 ms over
  * node:net). Each rank listens on one socket in the job's 0700 directory and connects one stream to
- * every same-host peer, used one way like a DEALER: a rank's sends to a peer go on its own stream, what
- * it receives comes in on the peers' streams. A stream opens with [data token, rank]; the listener
- * answers ACK, or TOKEN_REFUSED and closes. A stream that ends is the peer's loss, at once.
+ * every same-host peer. A stream opens with [data token, rank]; the listener answers ACK (or
+ * TOKEN_REFUSED and closes) and from then on writes its messages for the connecting rank on it: every
+ * rank reads only streams it opened, because only those can read into one reused buffer (node's
+ * `onread`, which accepted sockets do not take), so no receive allocates. A stream that ends is the
+ * peer's loss, at once.
  */
 import { rmSync } from 'node:fs';
 import net from 'node:net';
@@ -15,6 +17,12 @@ import { listenPrivate } from './unix-listen.js';
 
 const ACK = Buffer.from('tsrun: link accepted', 'latin1');
 
+/**
+ * Payloads up to this size are copied when sent (into the stream's warm buffers), so the sender may
+ * reuse its buffer at once; larger ones are handed over (the group waits for the receiver's ack).
+ */
+export const LINK_COPY_MAX_BYTES = 64 * 1024;
+
 export class LocalLinkRefusedError extends Error {
   constructor(rank: number) {
     super(`rank ${rank} refused our credentials (do all ranks share the same TSRUN_JOB_SECRET?)`);
@@ -22,13 +30,28 @@ export class LocalLinkRefusedError extends Error {
   }
 }
 
+/** Sends to a peer whose stream has not arrived yet, in order, copied. */
+interface Waiting {
+  frames: Uint8Array[];
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
 export class LocalLinks {
-  /** A message from a peer: its frames, [wire header, ...payload]. */
+  /**
+   * A message from a peer: its frames, [wire header, ...payload], valid only until this returns (they
+   * view a reused read buffer): copy what you keep.
+   */
   onFrames: (source: number, frames: Uint8Array[]) => void = () => {};
   /** A peer's stream (either direction) ended after it was established. */
   onLost: (rank: number, why: string) => void = () => {};
+  /** Streams peers opened to us, accepted: we write to the peer on these. */
   private readonly out = new Map<number, FrameStream>();
-  private readonly inbound = new Set<FrameStream>();
+  /** Streams we opened: we read from the peer on these. */
+  private readonly inbound = new Map<number, FrameStream>();
+  private readonly handshaking = new Set<FrameStream>();
+  private readonly waiting = new Map<number, Waiting[]>();
+  private readonly failed = new Map<number, Error>();
   private closed = false;
 
   private constructor(
@@ -47,36 +70,41 @@ export class LocalLinks {
   }
 
   private accept(stream: FrameStream, size: number): void {
-    this.inbound.add(stream);
-    let source = -1;
+    this.handshaking.add(stream);
+    let peer = -1;
     stream.onMessage = (frames) => {
-      if (source >= 0) {
-        this.onFrames(source, frames);
-        return;
-      }
+      if (peer >= 0) return; // the connecting side writes nothing after its credentials
       const rank = frames.length === 2 ? Number(Buffer.from(frames[1]).toString('latin1')) : Number.NaN;
-      if (!Number.isInteger(rank) || rank < 0 || rank >= size || !tokenMatches(frames[0], this.token)) {
+      const valid = Number.isInteger(rank) && rank >= 0 && rank < size && rank !== this.rank;
+      if (!valid || !tokenMatches(frames[0], this.token) || this.out.has(rank)) {
         stream.send([TOKEN_REFUSED]);
         stream.close();
         return;
       }
-      source = rank;
+      peer = rank;
+      this.handshaking.delete(stream);
+      this.out.set(peer, stream);
       stream.send([ACK]);
+      this.flushWaiting(peer, stream);
     };
     stream.onClose = (why) => {
-      this.inbound.delete(stream);
-      if (source >= 0 && !this.closed) this.onLost(source, linkEnd(why));
+      this.handshaking.delete(stream);
+      if (peer >= 0 && !this.closed) this.lose(peer, linkEnd(why));
     };
   }
 
-  /** Opens this rank's stream to peer; resolves once the peer accepted our token. */
+  /** Opens the stream on which peer writes to us; resolves once the peer accepted our token. */
   connect(peer: number, socketPath: string): Promise<void> {
-    const stream = new FrameStream(net.connect(socketPath));
-    this.out.set(peer, stream);
+    const stream = FrameStream.connectTransient(socketPath);
+    this.inbound.set(peer, stream);
     return new Promise<void>((resolve, reject) => {
       let open = false;
       stream.onMessage = (frames) => {
-        if (open || frames.length !== 1) return;
+        if (open) {
+          this.onFrames(peer, frames);
+          return;
+        }
+        if (frames.length !== 1) return;
         if (ACK.equals(frames[0])) {
           open = true;
           resolve();
@@ -84,7 +112,7 @@ export class LocalLinks {
       };
       stream.onClose = (why) => {
         if (this.closed) return;
-        if (open) this.onLost(peer, linkEnd(why));
+        if (open) this.lose(peer, linkEnd(why));
         else reject(new Error(`could not open a local link to rank ${peer} at ${socketPath}: ${why}`));
       };
       stream.send([this.token, Buffer.from(String(this.rank), 'latin1')]);
@@ -92,20 +120,49 @@ export class LocalLinks {
   }
 
   has(peer: number): boolean {
-    return this.out.has(peer);
+    return this.inbound.has(peer);
   }
 
   /**
-   * Sends one message to peer, resolving at once: the frames are handed over (the mesh's contract: its
-   * callers never change a payload after sending it; the group copies small ones and waits for the
-   * receiver's acknowledgement of large ones).
+   * Sends one message to peer, resolving at once. A payload of at most LINK_COPY_MAX_BYTES is copied
+   * before this returns; a larger one is handed over (the mesh's callers never change it after sending:
+   * the group waits for the receiver's acknowledgement of large ones).
    */
   send(peer: number, frames: Uint8Array[]): Promise<void> {
+    const failed = this.failed.get(peer);
+    if (failed) return Promise.reject(failed);
     const s = this.out.get(peer);
-    if (!s) return Promise.reject(new Error(`no local link to rank ${peer}`));
-    return s.sendOwned(frames)
-      ? Promise.resolve()
-      : Promise.reject(new Error(`the link to rank ${peer} is closed`));
+    if (!s) return this.queue(peer, frames);
+    const sent = payloadBytes(frames) <= LINK_COPY_MAX_BYTES ? s.send(frames) : s.sendOwned(frames);
+    return sent ? Promise.resolve() : Promise.reject(new Error(`the link to rank ${peer} is closed`));
+  }
+
+  /** The peer has not opened its stream to us yet (it connects in parallel): hold a copy until it does. */
+  private queue(peer: number, frames: Uint8Array[]): Promise<void> {
+    const copy = frames.map((f) => Buffer.from(f));
+    return new Promise<void>((resolve, reject) => {
+      const list = this.waiting.get(peer) ?? [];
+      list.push({ frames: copy, resolve, reject });
+      this.waiting.set(peer, list);
+    });
+  }
+
+  private flushWaiting(peer: number, stream: FrameStream): void {
+    const list = this.waiting.get(peer);
+    if (!list) return;
+    this.waiting.delete(peer);
+    for (const w of list) {
+      if (stream.sendOwned(w.frames)) w.resolve();
+      else w.reject(new Error(`the link to rank ${peer} is closed`));
+    }
+  }
+
+  private lose(peer: number, why: string): void {
+    if (!this.failed.has(peer)) this.failed.set(peer, new Error(`the link to rank ${peer} ended: ${why}`));
+    const list = this.waiting.get(peer);
+    this.waiting.delete(peer);
+    for (const w of list ?? []) w.reject(this.failed.get(peer) as Error);
+    this.onLost(peer, why);
   }
 
   close(): void {
@@ -113,9 +170,19 @@ export class LocalLinks {
     this.closed = true;
     this.server.close();
     for (const s of this.out.values()) s.close();
-    for (const s of this.inbound) s.close();
+    for (const s of this.inbound.values()) s.close();
+    for (const s of this.handshaking) s.close();
+    const closing = new Error('the local links are closed');
+    for (const list of this.waiting.values()) for (const w of list) w.reject(closing);
+    this.waiting.clear();
     rmSync(this.socketPath, { force: true });
   }
+}
+
+function payloadBytes(frames: readonly Uint8Array[]): number {
+  let n = 0;
+  for (let i = 1; i < frames.length; i++) n += frames[i].byteLength;
+  return n;
 }
 
 function linkEnd(why: string): string {

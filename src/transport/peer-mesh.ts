@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as zmq from 'zeromq';
 import { decodeMessage, encodeHeader, Flags, type Header, makeHeader, WireError } from '../wire/index.js';
 import type { JobKeys } from './keys.js';
-import { LocalLinks } from './local-links.js';
+import { LINK_COPY_MAX_BYTES, LocalLinks } from './local-links.js';
 import { SendQueue } from './send-queue.js';
 import { ShmPlane } from './shm-plane.js';
 import { type SocketOptions, socketOptions } from './socket-options.js';
@@ -111,7 +111,7 @@ export class PeerMesh {
   ) {
     this.local = local;
     if (links) {
-      links.onFrames = (source, frames) => this.handleFrames(source, frames);
+      links.onFrames = (source, frames) => this.handleFrames(source, frames, true);
       links.onLost = (rank, why) => this.peerLost(rank, why);
     }
     if (opts.shmDir) {
@@ -287,6 +287,7 @@ export class PeerMesh {
    * path): then the caller may reuse its buffer at once and needs no acknowledgement from the receiver.
    */
   copiesOnSend(peer: number, bytes: number): boolean {
+    if (this.links?.has(peer) && bytes <= LINK_COPY_MAX_BYTES) return true;
     return this.shm?.carries(peer, bytes) ?? false;
   }
 
@@ -315,7 +316,10 @@ export class PeerMesh {
       // Behind a shared-memory payload still waiting for slots, a later message must not overtake it.
       if (shm.busy(peer)) {
         const h = { ...header };
-        return shm.ordered(peer, () => this.sendFrames(q, h, payload));
+        // copiesOnSend() promised a copy for small payloads to a linked peer: take it before waiting.
+        const p =
+          payload && this.links?.has(peer) && total <= LINK_COPY_MAX_BYTES ? Buffer.from(payload) : payload;
+        return shm.ordered(peer, () => this.sendFrames(q, h, p));
       }
     }
     return this.sendFrames(q, header, payload);
@@ -356,8 +360,12 @@ export class PeerMesh {
     }
   }
 
-  /** One message from source (its routing id, or its local link's): [wire header, ...payload]. */
-  private handleFrames(source: number, frames: Uint8Array[]): void {
+  /**
+   * One message from source (its routing id, or its local link's): [wire header, ...payload]. Transient
+   * frames (a local link's reused read buffer) are copied before anything keeps them: into the buffer the
+   * receiver posted when there is one, else into a new one.
+   */
+  private handleFrames(source: number, frames: Uint8Array[], transient = false): void {
     if (!Number.isInteger(source) || source < 0 || source >= this.opts.size) {
       this.rejectedFrames += 1;
       return;
@@ -382,7 +390,14 @@ export class PeerMesh {
       return;
     }
     if (header.nchunks === 1) {
-      this.onMessage(source, header, alignedPayload(payload, header.payloadBytes));
+      if (!transient) {
+        this.onMessage(source, header, alignedPayload(payload, header.payloadBytes));
+        return;
+      }
+      const dest = header.payloadBytes > 0 ? this.resolveDest(source, header) : undefined;
+      const buf =
+        dest && dest.byteLength === header.payloadBytes ? dest : Buffer.allocUnsafeSlow(header.payloadBytes);
+      this.onMessage(source, header, copyFrames(payload, buf, 0));
       return;
     }
     let part = this.partial.get(source);
@@ -404,7 +419,7 @@ export class PeerMesh {
       }
     }
     if (part.buf) copyFrames(payload, part.buf, part.filled);
-    else part.held.push(...payload);
+    else part.held.push(...(transient ? payload.map((f) => Buffer.from(f)) : payload));
     for (const f of payload) part.filled += f.byteLength;
     part.next += 1;
     if (part.next === header.nchunks) {
