@@ -10,6 +10,7 @@
 import t from 'tap';
 import { allGatherAnnounce } from '../collectives/algorithms/allgather-announce.js';
 import { allGatherVBruck } from '../collectives/algorithms/allgatherv-bruck.js';
+import { allGatherVDirect } from '../collectives/algorithms/allgatherv-direct.js';
 import { allGatherVRing } from '../collectives/algorithms/allgatherv-ring.js';
 import { allReduceHierarchical } from '../collectives/algorithms/allreduce-hierarchical.js';
 import { allReduceRecursiveDoubling } from '../collectives/algorithms/allreduce-recursive-doubling.js';
@@ -379,6 +380,14 @@ type AllGatherFn = (comm: Comm, x: TypedArray, counts: readonly number[]) => Pro
 const ALLGATHERS: [string, AllGatherFn][] = [
   ['allgatherv-ring', allGatherVRing],
   ['allgatherv-bruck', allGatherVBruck],
+  ['allgatherv-direct', allGatherVDirect],
+  [
+    'allgatherv-direct into a caller buffer',
+    (comm, x, counts) => {
+      const out = new (x.constructor as new (n: number) => TypedArray)(counts.reduce((a, b) => a + b, 0));
+      return allGatherVDirect(comm, x, counts, out);
+    },
+  ],
   ['select.allGatherV', select.allGatherV],
   [
     'allgather-announce (every part eager)',
@@ -567,13 +576,24 @@ t.test('selector picks by bytes and world size', async (t) => {
   t.equal(select.broadcastAlgorithm(1 << 24, 2), 'binomial');
   t.equal(select.reduceAlgorithm(select.REDUCE_BINOMIAL_MAX_BYTES, 8, 1 << 14), 'binomial');
   t.equal(select.reduceAlgorithm(select.REDUCE_BINOMIAL_MAX_BYTES + 8, 8, 1 << 14), 'scatter-gather');
-  t.equal(select.allGatherAlgorithm(select.ALLGATHER_BRUCK_MAX_BYTES), 'bruck');
-  t.equal(select.allGatherAlgorithm(select.ALLGATHER_BRUCK_MAX_BYTES + 1), 'ring');
+  t.equal(
+    select.allGatherAlgorithm(select.ALLGATHER_DIRECT_MAX_BYTES, select.ALLGATHER_DIRECT_MAX_RANKS),
+    'direct',
+  );
+  t.equal(select.allGatherAlgorithm(select.ALLGATHER_DIRECT_MAX_BYTES + 1, 2), 'ring');
+  t.equal(
+    select.allGatherAlgorithm(select.ALLGATHER_BRUCK_MAX_BYTES, select.ALLGATHER_DIRECT_MAX_RANKS + 1),
+    'bruck',
+  );
+  t.equal(
+    select.allGatherAlgorithm(select.ALLGATHER_BRUCK_MAX_BYTES + 1, select.ALLGATHER_DIRECT_MAX_RANKS + 1),
+    'ring',
+  );
 });
 
 t.test('large messages through the selector take the ring paths and stay correct', async (t) => {
   for (const size of [3, 4]) {
-    const n = 100_003; // 400 KB of Float32: ring all-reduce, scatter-allgather broadcast, ring all-gather
+    const n = 100_003; // 400 KB of Float32 per rank: ring all-reduce, scatter-allgather broadcast, ring all-gather
     // One world per call: message steps restart at 0 in every collective call.
     const xs = await run(size, async (comm) => {
       const x = inputFor<Float32Array>(Float32Array, 'sum', comm.rank, n);
@@ -592,7 +612,7 @@ t.test('large messages through the selector take the ring paths and stay correct
     });
     t.notOk(diff(reduced[size - 1], reference(Float32Array, 'sum', size, n), 'reduce at root'));
     t.notOk(diff(reduced[0], inputFor(Float32Array, 'sum', 0, n), 'reduce leaves non-root x'));
-    const counts = [30_000, 30_001, 30_002, 30_003].slice(0, size);
+    const counts = [100_000, 100_001, 100_002, 100_003].slice(0, size);
     const gathered = await run(size, (comm) =>
       select.allGatherV(comm, xs[comm.rank].subarray(0, counts[comm.rank]), counts),
     );
@@ -602,7 +622,7 @@ t.test('large messages through the selector take the ring paths and stay correct
       t.notOk(diff(results[r].x, expected, `allReduce rank ${r}`));
       t.notOk(diff(results[r].b, inputFor(Float32Array, 'sum', 8, n), `broadcast rank ${r}`));
       for (let s = 0; s < size; s++)
-        t.notOk(diff(results[r].parts[s], expected.subarray(0, 30_000 + s), `allGather ${r}/${s}`));
+        t.notOk(diff(results[r].parts[s], expected.subarray(0, 100_000 + s), `allGather ${r}/${s}`));
     }
   }
 });

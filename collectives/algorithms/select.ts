@@ -8,6 +8,7 @@ import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { type Announced, allGatherAnnounce } from './allgather-announce.js';
 import { allGatherVBruck } from './allgatherv-bruck.js';
+import { allGatherVDirect } from './allgatherv-direct.js';
 import { allGatherVRing } from './allgatherv-ring.js';
 import { allReduceHierarchical } from './allreduce-hierarchical.js';
 import {
@@ -44,6 +45,12 @@ export const BROADCAST_BINOMIAL_MAX_BYTES = 256 * 1024;
 /** All-gathers whose total (all ranks) is up to this many bytes use Bruck; larger ones the ring. */
 export const ALLGATHER_BRUCK_MAX_BYTES = 80 * 1024;
 /**
+ * Groups up to this size gather totals up to ALLGATHER_DIRECT_MAX_BYTES in one round of direct messages
+ * received straight into the output (2 ranks, 64 KiB each, A/B in one run: see the README's table).
+ */
+export const ALLGATHER_DIRECT_MAX_RANKS = 8;
+export const ALLGATHER_DIRECT_MAX_BYTES = 1 << 20;
+/**
  * Largest single ring message (one segment of one block). 4 MiB matches a shared-memory slot; against 1 MiB
  * it halved the 64 MiB all-reduce on one host (fewer steps, each a wake-up of both ranks).
  */
@@ -62,7 +69,7 @@ export const RING_PIPELINE_DEPTH = 4;
 
 export type AllReduceAlgorithm = 'recursive-doubling' | 'ring' | 'hierarchical';
 export type BroadcastAlgorithm = 'binomial' | 'scatter-allgather';
-export type AllGatherAlgorithm = 'bruck' | 'ring';
+export type AllGatherAlgorithm = 'direct' | 'bruck' | 'ring';
 export type ReduceAlgorithm = 'binomial' | 'scatter-gather';
 
 export function allReduceAlgorithm(
@@ -83,7 +90,8 @@ export function broadcastAlgorithm(bytes: number, size: number): BroadcastAlgori
   return bytes <= BROADCAST_BINOMIAL_MAX_BYTES || size < 3 ? 'binomial' : 'scatter-allgather';
 }
 
-export function allGatherAlgorithm(totalBytes: number): AllGatherAlgorithm {
+export function allGatherAlgorithm(totalBytes: number, size: number): AllGatherAlgorithm {
+  if (size <= ALLGATHER_DIRECT_MAX_RANKS && totalBytes <= ALLGATHER_DIRECT_MAX_BYTES) return 'direct';
   return totalBytes <= ALLGATHER_BRUCK_MAX_BYTES ? 'bruck' : 'ring';
 }
 
@@ -137,9 +145,10 @@ export async function allGatherV<T extends TypedArray>(
 ): Promise<T[]> {
   let total = 0;
   for (const c of counts) total += c;
-  const a = allGatherAlgorithm(total * x.BYTES_PER_ELEMENT);
+  const a = allGatherAlgorithm(total * x.BYTES_PER_ELEMENT, comm.size);
   comm.note?.(`allgatherv-${a}`);
   if (a === 'ring') return allGatherVRing(comm, x, counts, out);
+  if (a === 'direct') return allGatherVDirect(comm, x, counts, out);
   const parts = await allGatherVBruck(comm, x, counts);
   return out ? placeInto(out, parts) : parts;
 }
