@@ -16,7 +16,12 @@ export interface Comm {
   readonly rank: number;
   readonly size: number;
   send(peer: number, step: number, data: Uint8Array): Promise<void>;
-  recv(peer: number, step: number): Promise<Uint8Array>;
+  /**
+   * With `into`, the transport may deliver a message of exactly its length straight into it (when the
+   * message has not started arriving yet); the result is then `into` itself, else another buffer. For
+   * messages whose length the receiver can only guess (recvInto needs it exactly).
+   */
+  recv(peer: number, step: number, into?: Uint8Array): Promise<Uint8Array>;
   /**
    * Receives the message straight into `dst` (its length must equal the message's), saving the copy
    * from a receive buffer. Optional: algorithms fall back to recv + copy.

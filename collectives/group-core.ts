@@ -156,7 +156,7 @@ export class GroupCore implements GroupEndpoint {
       size: this.size,
       ...(hosts && { hosts }),
       send: (peer, step, data) => this.sendTo(call, peer, stepBase + step, data),
-      recv: (peer, step) => this.recvFrom(call, peer, stepBase + step),
+      recv: (peer, step, into) => this.recvFrom(call, peer, stepBase + step, into),
       recvInto: (peer, step, dst) => this.recvInto(call, peer, stepBase + step, dst),
       sendsCompleteOnReturn: true,
       note: (algorithm) => {

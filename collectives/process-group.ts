@@ -14,7 +14,7 @@ import {
 } from '../src/wire/index.js';
 import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
 import * as algo from './algorithms/select.js';
-import { placeInto, type TypedArrayConstructor } from './algorithms/typed-views.js';
+import type { TypedArrayConstructor } from './algorithms/typed-views.js';
 import type { Comm } from './comm.js';
 import type { Fingerprint } from './fingerprint.js';
 import { checkGatherOut } from './gather-out.js';
@@ -128,9 +128,10 @@ export class ProcessGroup {
       throw new TypeError(`allGather: out is ${out.constructor.name} but x is ${x.constructor.name}`);
     }
     return this.core.run(fp(CollectiveOp.AllGather, x, RedOp.None, 0, 0), opts, async (comm, phase) => {
-      const { counts, parts } = await algo.allGatherCounts(comm, x);
+      const { counts, parts } = await algo.allGatherCounts(comm, x, out);
       if (out) checkGatherOut(this.core, out.length, counts);
-      if (parts) return out ? placeInto(out, parts) : parts;
+      // With a matching out, the announce round already placed every part into it.
+      if (parts) return parts;
       return algo.allGatherV(phase(1), x, counts, out);
     });
   }

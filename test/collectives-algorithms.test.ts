@@ -390,6 +390,15 @@ const ALLGATHERS: [string, AllGatherFn][] = [
   ],
   ['select.allGatherV', select.allGatherV],
   [
+    'allgather-announce into a caller buffer (every part eager)',
+    async (comm, x, counts) => {
+      const out = new (x.constructor as new (n: number) => TypedArray)(counts.reduce((a, b) => a + b, 0));
+      const a = await allGatherAnnounce(comm, x, Number.POSITIVE_INFINITY, out);
+      if (!a.parts?.every((p) => p.buffer === out.buffer)) throw new Error('parts are not views of out');
+      return a.parts;
+    },
+  ],
+  [
     'allgather-announce (every part eager)',
     async (comm, x, counts) => {
       const a = await allGatherAnnounce(comm, x, Number.POSITIVE_INFINITY);

@@ -60,8 +60,11 @@ export const RING_SEGMENT_BYTES = 4 << 20;
  * also carry contributions up to ALLGATHER_EAGER_BYTES; larger groups use a Bruck all-gather of the lengths.
  */
 export const ALLGATHER_ANNOUNCE_MAX_RANKS = 8;
-/** 64 KiB less the 8-byte length: the announce message stays one small (copied) ZeroMQ message. */
-export const ALLGATHER_EAGER_BYTES = 64 * 1024 - 8;
+/**
+ * 256 KiB less the 8-byte length: up to this a contribution rides on the announce message, so the
+ * all-gather is one round (with `out`, received in place into warm scratch and copied into out).
+ */
+export const ALLGATHER_EAGER_BYTES = 256 * 1024 - 8;
 /** Reduces up to this many bytes use the binomial tree; larger ones reduce-scatter + gather (Rabenseifner). */
 export const REDUCE_BINOMIAL_MAX_BYTES = 64 * 1024;
 /** Ring segment passes in flight at once. */
@@ -157,10 +160,14 @@ export async function allGatherV<T extends TypedArray>(
  * Every rank's length for an all-gather whose lengths may differ, and in small groups, when every
  * contribution is small, the data too (then no second round is needed).
  */
-export async function allGatherCounts<T extends TypedArray>(comm: Comm, x: T): Promise<Announced<T>> {
+export async function allGatherCounts<T extends TypedArray>(
+  comm: Comm,
+  x: T,
+  out?: T,
+): Promise<Announced<T>> {
   if (comm.size <= ALLGATHER_ANNOUNCE_MAX_RANKS) {
     comm.note?.('allgather-announce');
-    return allGatherAnnounce(comm, x, ALLGATHER_EAGER_BYTES);
+    return allGatherAnnounce(comm, x, ALLGATHER_EAGER_BYTES, out);
   }
   comm.note?.('allgatherv-bruck');
   const all = await allGatherVBruck(comm, new Float64Array([x.length]), new Array(comm.size).fill(1));

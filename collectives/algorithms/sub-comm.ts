@@ -14,7 +14,7 @@ export function subComm(comm: Comm, members: readonly number[]): Comm {
     rank,
     size: members.length,
     send: (peer, step, data) => comm.send(members[peer], step, data),
-    recv: (peer, step) => comm.recv(members[peer], step),
+    recv: (peer, step, into) => comm.recv(members[peer], step, into),
     ...(recvInto && { recvInto: (peer, step, dst) => recvInto.call(comm, members[peer], step, dst) }),
     // Never carried over: the sub-group's algorithm returns before the call does (the call waits for the
     // acknowledgements at its end), so a peer may still be receiving what it sent. An algorithm that relied
