@@ -5,7 +5,7 @@ import type { MatrixResult } from './fixtures/spmd/collectives-matrix.js';
 const MODULE = new URL('./fixtures/spmd/collectives-matrix.ts', import.meta.url);
 
 // World 2 uses the default 1 MiB transport chunks with 300,000 float64 (2.3 MiB): two ring segments per
-// block. Larger worlds use 64 KiB chunks with 40,000 elements. On one host payloads over 64 KiB travel
+// block. Larger worlds use 64 KiB chunks with 40,000 elements. On one host payloads over 256 KiB travel
 // through shared memory; the TSRUN_SHM=0 case sends them over ZeroMQ as several chunks each, which arrive
 // before, while or after the receiver posts its buffer (peer-mesh holds early chunks until it does).
 const CASES: Array<{ world: number; big: number; env?: Record<string, string> }> = [

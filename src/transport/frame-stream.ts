@@ -25,7 +25,7 @@ const ZEROS = Buffer.alloc(8);
 export const OWNED_COPY_MAX_BYTES = 16 * 1024;
 
 /** One read of a transient stream: a 64 KiB message and its table fit, so it usually arrives whole. */
-const TRANSIENT_READ_BYTES = 256 * 1024;
+const TRANSIENT_READ_BYTES = 512 * 1024;
 
 /** Encodes one message as a single new buffer. */
 export function encodeFrames(frames: readonly Uint8Array[]): Buffer {

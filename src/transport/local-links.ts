@@ -19,9 +19,10 @@ const ACK = Buffer.from('tsrun: link accepted', 'latin1');
 
 /**
  * Payloads up to this size are copied when sent (into the stream's warm buffers), so the sender may
- * reuse its buffer at once; larger ones are handed over (the group waits for the receiver's ack).
+ * reuse its buffer at once; larger ones are handed over (the group waits for the receiver's ack). Equal
+ * to the size above which shared memory carries payloads (shm-plane.ts SHM_MIN_BYTES - 1).
  */
-export const LINK_COPY_MAX_BYTES = 64 * 1024;
+export const LINK_COPY_MAX_BYTES = 256 * 1024;
 
 export class LocalLinkRefusedError extends Error {
   constructor(rank: number) {
