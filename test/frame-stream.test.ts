@@ -193,7 +193,7 @@ t.test(
     });
     await new Promise<void>((r) => server.listen(sock, r));
     t.teardown(() => server.close());
-    const client = FrameStream.connectTransient(sock);
+    const client = FrameStream.connectTransient({ path: sock });
     t.teardown(() => client.close());
     const bad: number[] = [];
     let count = 0;

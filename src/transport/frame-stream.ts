@@ -24,6 +24,9 @@ const ZEROS = Buffer.alloc(8);
  */
 export const OWNED_COPY_MAX_BYTES = 16 * 1024;
 
+/** Where a stream connects: a Unix socket, or a TCP host and port. */
+export type StreamTarget = { path: string } | { host: string; port: number };
+
 /** One read of a transient stream: a 64 KiB message and its table fit, so it usually arrives whole. */
 const TRANSIENT_READ_BYTES = 512 * 1024;
 
@@ -99,14 +102,15 @@ export class FrameStream {
   }
 
   /**
-   * Connects to a Unix socket whose reads land in one reused buffer: no read allocates, and the frames
-   * given to onMessage are valid only until it returns.
+   * Connects to a Unix socket or a TCP port; its reads land in one reused buffer: no read allocates, and
+   * the frames given to onMessage are valid only until it returns.
    */
-  static connectTransient(path: string): FrameStream {
+  static connectTransient(target: StreamTarget): FrameStream {
     const read = Buffer.allocUnsafeSlow(TRANSIENT_READ_BYTES);
     let stream: FrameStream | undefined;
     const socket = net.connect({
-      path,
+      ...target,
+      ...('host' in target && { noDelay: true }),
       onread: {
         buffer: read,
         callback: (n: number) => {

@@ -3,10 +3,10 @@ import path from 'node:path';
 import * as zmq from 'zeromq';
 import { decodeMessage, encodeHeader, Flags, type Header, makeHeader, WireError } from '../wire/index.js';
 import type { JobKeys } from './keys.js';
-import { LINK_COPY_MAX_BYTES, LocalLinks } from './local-links.js';
 import { SendQueue } from './send-queue.js';
 import { ShmPlane } from './shm-plane.js';
 import { type SocketOptions, socketOptions } from './socket-options.js';
+import { LINK_COPY_MAX_BYTES, StreamLinks } from './stream-links.js';
 import { readTransportConfig, type TransportConfig } from './transport-config.js';
 import { z85Encode as z85 } from './z85.js';
 import { registerZapDomain, releaseZapDomain, ZAP_DATA_DOMAIN } from './zap.js';
@@ -16,8 +16,10 @@ export interface PeerEndpoint {
   rank: number;
   host: string;
   ipc?: string;
-  /** This rank's local-link socket (local-links.ts), for peers on its host. */
+  /** This rank's Unix link socket (stream-links.ts), for peers on its host. */
   unix?: string;
+  /** This rank's TCP link endpoint (stream-links.ts, tcp://host:port), for peers on other hosts. */
+  stream?: string;
   tcp: string;
   pid: number;
 }
@@ -48,7 +50,10 @@ export interface MeshOptions {
    */
   shmDir?: string;
   /** Chunk size, heartbeat timeout, local links (default: the environment's, read when the mesh is built). */
-  transport?: Pick<TransportConfig, 'chunkBytes' | 'heartbeatTimeoutMs'> & { localSockets?: boolean };
+  transport?: Pick<TransportConfig, 'chunkBytes' | 'heartbeatTimeoutMs'> & {
+    localSockets?: boolean;
+    tcpSockets?: boolean;
+  };
 }
 
 /** A complete logical message: header of its first chunk (payloadBytes = whole payload) and the bytes. */
@@ -106,13 +111,16 @@ export class PeerMesh {
     private readonly socket: SocketOptions,
     /** Payloads above this many bytes travel as consecutive chunks of it. */
     private readonly chunkBytes: number,
-    /** Streams to and from the ranks on this host, when local links are on. */
-    private readonly links: LocalLinks | undefined,
+    /** Streams to and from the ranks on this host, when Unix links are on. */
+    private readonly links: StreamLinks | undefined,
+    /** Streams to and from ranks on other hosts, when TCP links are on (never with encryption). */
+    private readonly netLinks: StreamLinks | undefined,
   ) {
     this.local = local;
-    if (links) {
-      links.onFrames = (source, frames) => this.handleFrames(source, frames, true);
-      links.onLost = (rank, why) => this.peerLost(rank, why);
+    for (const l of [links, netLinks]) {
+      if (!l) continue;
+      l.onFrames = (source, frames) => this.handleFrames(source, frames, true);
+      l.onLost = (rank, why) => this.peerLost(rank, why);
     }
     if (opts.shmDir) {
       this.shm = new ShmPlane(opts.shmDir, opts.rank, (peer, frames) => {
@@ -167,17 +175,36 @@ export class PeerMesh {
       await router.bind(`tcp://${host}:*`);
       tcp = router.lastEndpoint ?? '';
     }
-    let links: LocalLinks | undefined;
+    let links: StreamLinks | undefined;
     if (opts.ipcDir && (transport.localSockets ?? true) && opts.size > 1) {
-      links = await LocalLinks.listen(
+      links = await StreamLinks.listenUnix(
         path.join(opts.ipcDir, `r${opts.rank}-${process.pid}.link`),
         opts.rank,
         opts.size,
         keys.dataToken,
       );
     }
-    const local = { rank: opts.rank, host: opts.host, ipc, unix: links?.socketPath, tcp, pid: process.pid };
-    const mesh = new PeerMesh(opts, router, local, socket, transport.chunkBytes, links);
+    // Encrypted jobs keep every cross-host byte on ZeroMQ CURVE.
+    let netLinks: StreamLinks | undefined;
+    if (tcp && !opts.encrypt && (transport.tcpSockets ?? true) && opts.size > 1) {
+      netLinks = await StreamLinks.listenTcp(
+        opts.bindAddress,
+        opts.rank,
+        opts.size,
+        keys.dataToken,
+        transport.heartbeatTimeoutMs,
+      );
+    }
+    const local = {
+      rank: opts.rank,
+      host: opts.host,
+      ipc,
+      unix: links?.endpoint,
+      stream: netLinks?.endpoint,
+      tcp,
+      pid: process.pid,
+    };
+    const mesh = new PeerMesh(opts, router, local, socket, transport.chunkBytes, links, netLinks);
     void mesh.receiveLoop();
     return mesh;
   }
@@ -215,8 +242,8 @@ export class PeerMesh {
 
   private connectPeer(p: PeerEndpoint): Promise<void> {
     const sameHost = p.host === this.opts.host;
-    const links = this.links;
-    if (links && sameHost && p.unix) {
+    const links = sameHost && p.unix ? this.links : !sameHost && p.stream ? this.netLinks : undefined;
+    if (links) {
       let failed: Error | undefined;
       this.queues.set(p.rank, {
         send: (frames) => (failed ? Promise.reject(failed) : links.send(p.rank, frames)),
@@ -224,8 +251,8 @@ export class PeerMesh {
           failed = e;
         },
       });
-      this.shm?.addPeer(p.rank, p.pid);
-      return links.connect(p.rank, p.unix);
+      if (sameHost) this.shm?.addPeer(p.rank, p.pid);
+      return links.connect(p.rank, (sameHost ? p.unix : p.stream) as string);
     }
     const { keys, encrypt } = this.opts;
     const security = encrypt
@@ -287,7 +314,7 @@ export class PeerMesh {
    * path): then the caller may reuse its buffer at once and needs no acknowledgement from the receiver.
    */
   copiesOnSend(peer: number, bytes: number): boolean {
-    if (this.links?.has(peer) && bytes <= LINK_COPY_MAX_BYTES) return true;
+    if ((this.links?.has(peer) || this.netLinks?.has(peer)) && bytes <= LINK_COPY_MAX_BYTES) return true;
     return this.shm?.carries(peer, bytes) ?? false;
   }
 
@@ -455,6 +482,7 @@ export class PeerMesh {
     this.closing = true;
     this.shm?.close();
     this.links?.close();
+    this.netLinks?.close();
     for (const d of this.dealers.values()) d.close();
     this.router.close();
     releaseZapDomain(ZAP_DATA_DOMAIN);

@@ -6,7 +6,10 @@
 import { type ConfigOf, type Env, intField, offField, readEnvSpec, textField } from '../env-fields.js';
 
 export const TRANSPORT_ENV = {
-  /** ZMTP heartbeat timeout in ms: a silent (unreachable) peer connection is dropped. Default 60000. */
+  /**
+   * Heartbeat timeout in ms (ZMTP's, and the TCP links' own): a silent (unreachable) peer connection is
+   * dropped. Default 60000.
+   */
   heartbeatTimeoutMs: intField('TSRUN_HEARTBEAT_TIMEOUT_MS', 60_000),
   /**
    * Large payloads travel as messages of this many bytes (pipelined). Default 1 MiB: the measured fastest
@@ -18,10 +21,16 @@ export const TRANSPORT_ENV = {
   /** Same-host payloads go through the shared-memory slots; `TSRUN_SHM=0` sends them over ZeroMQ. */
   sharedMemory: offField('TSRUN_SHM'),
   /**
-   * Ranks on one host exchange messages over framed Unix sockets (local-links.ts), without ZeroMQ's I/O
+   * Ranks on one host exchange messages over framed Unix sockets (stream-links.ts), without ZeroMQ's I/O
    * threads; `TSRUN_LOCAL_SOCKETS=0` sends them over ZeroMQ ipc:// instead.
    */
   localSockets: offField('TSRUN_LOCAL_SOCKETS'),
+  /**
+   * Ranks on different hosts exchange messages over framed TCP streams read into one reused buffer
+   * (stream-links.ts) instead of ZeroMQ; `TSRUN_TCP_SOCKETS=0` uses ZeroMQ tcp://. Encrypted jobs
+   * (`--encrypt`) always use ZeroMQ CURVE across hosts.
+   */
+  tcpSockets: offField('TSRUN_TCP_SOCKETS'),
 };
 
 export type TransportConfig = ConfigOf<typeof TRANSPORT_ENV>;

@@ -1,33 +1,38 @@
 /**
- * The peer mesh's connections to ranks on this host: framed Unix sockets (frame-stream.ts) instead of
- * ZeroMQ over ipc://. A small collective is a chain of message latencies, and on 2 vCPUs a ZeroMQ
- * message wakes two I/O threads besides the two main threads (ping-pong 0.14 ms against 0.034 ms over
- * node:net). Each rank listens on one socket in the job's 0700 directory and connects one stream to
- * every same-host peer. A stream opens with [data token, rank]; the listener answers ACK (or
+ * The peer mesh's connections to other ranks over framed node:net streams (frame-stream.ts) instead of
+ * ZeroMQ: Unix sockets to ranks on this host, TCP to ranks on other hosts (unless the job encrypts: then
+ * ZeroMQ CURVE carries it). On 2 vCPUs a ZeroMQ message wakes two I/O threads besides the two main
+ * threads (ping-pong 0.14 ms against 0.034 ms over node:net), and each ZeroMQ receive is a fresh buffer,
+ * which on this kind of VM costs more to touch than to copy into warm memory.
+ *
+ * Each rank listens on one socket (in the job's 0700 directory, or a TCP port) and connects one stream to
+ * every peer of that kind. A stream opens with [data token, rank]; the listener answers ACK (or
  * TOKEN_REFUSED and closes) and from then on writes its messages for the connecting rank on it: every
  * rank reads only streams it opened, because only those can read into one reused buffer (node's
  * `onread`, which accepted sockets do not take), so no receive allocates. A stream that ends is the
- * peer's loss, at once.
+ * peer's loss, at once; over TCP, a peer silent for heartbeatMs (a host gone without a FIN) too.
  */
 import { rmSync } from 'node:fs';
 import net from 'node:net';
-import { FrameStream } from './frame-stream.js';
+import { FrameStream, type StreamTarget } from './frame-stream.js';
 import { TOKEN_REFUSED, tokenMatches } from './message-carrier.js';
 import { listenPrivate } from './unix-listen.js';
 
 const ACK = Buffer.from('tsrun: link accepted', 'latin1');
+/** A keep-alive message: one frame no mesh message has (its first frame is a 64-byte header). */
+const HEARTBEAT = Buffer.from('tshb', 'latin1');
 
 /**
  * Payloads up to this size are copied when sent (into the stream's warm buffers), so the sender may
  * reuse its buffer at once; larger ones are handed over (the group waits for the receiver's ack). Equal
- * to the size above which shared memory carries payloads (shm-plane.ts SHM_MIN_BYTES - 1).
+ * to the size above which shared memory carries same-host payloads (shm-plane.ts SHM_MIN_BYTES - 1).
  */
 export const LINK_COPY_MAX_BYTES = 256 * 1024;
 
-export class LocalLinkRefusedError extends Error {
+export class LinkRefusedError extends Error {
   constructor(rank: number) {
     super(`rank ${rank} refused our credentials (do all ranks share the same TSRUN_JOB_SECRET?)`);
-    this.name = 'LocalLinkRefusedError';
+    this.name = 'LinkRefusedError';
   }
 }
 
@@ -38,7 +43,7 @@ interface Waiting {
   reject: (e: Error) => void;
 }
 
-export class LocalLinks {
+export class StreamLinks {
   /**
    * A message from a peer: its frames, [wire header, ...payload], valid only until this returns (they
    * view a reused read buffer): copy what you keep.
@@ -50,23 +55,66 @@ export class LocalLinks {
   private readonly out = new Map<number, FrameStream>();
   /** Streams we opened: we read from the peer on these. */
   private readonly inbound = new Map<number, FrameStream>();
+  private readonly lastHeard = new Map<number, number>();
   private readonly handshaking = new Set<FrameStream>();
   private readonly waiting = new Map<number, Waiting[]>();
   private readonly failed = new Map<number, Error>();
+  private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
 
   private constructor(
     private readonly server: net.Server,
-    readonly socketPath: string,
+    /** Where peers connect: a Unix socket path, or tcp://host:port. */
+    readonly endpoint: string,
     private readonly rank: number,
     private readonly token: Buffer,
+    private readonly heartbeatMs: number,
   ) {}
 
-  static async listen(socketPath: string, rank: number, size: number, token: string): Promise<LocalLinks> {
+  /** Links to ranks on this host, through a Unix socket at socketPath (0600). */
+  static async listenUnix(
+    socketPath: string,
+    rank: number,
+    size: number,
+    token: string,
+  ): Promise<StreamLinks> {
     const server = net.createServer();
-    const links = new LocalLinks(server, socketPath, rank, Buffer.from(token, 'latin1'));
+    const links = new StreamLinks(server, socketPath, rank, Buffer.from(token, 'latin1'), 0);
     server.on('connection', (socket) => links.accept(new FrameStream(socket), size));
     await listenPrivate(server, socketPath);
+    return links;
+  }
+
+  /**
+   * Links to ranks on other hosts, through a TCP port on host (an address of this host the peers reach).
+   * A peer that sends nothing for heartbeatMs is lost; each side sends a heartbeat every heartbeatMs / 4.
+   */
+  static async listenTcp(
+    host: string,
+    rank: number,
+    size: number,
+    token: string,
+    heartbeatMs: number,
+  ): Promise<StreamLinks> {
+    const server = net.createServer({ noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, host, () => resolve());
+    });
+    const { port } = server.address() as net.AddressInfo;
+    const shown = host.includes(':') ? `[${host}]` : host;
+    const links = new StreamLinks(
+      server,
+      `tcp://${shown}:${port}`,
+      rank,
+      Buffer.from(token, 'latin1'),
+      heartbeatMs,
+    );
+    server.on('connection', (socket) => links.accept(new FrameStream(socket), size));
+    if (heartbeatMs > 0) {
+      links.heartbeat = setInterval(() => links.beat(), Math.max(50, heartbeatMs / 4));
+      links.heartbeat.unref();
+    }
     return links;
   }
 
@@ -95,13 +143,16 @@ export class LocalLinks {
   }
 
   /** Opens the stream on which peer writes to us; resolves once the peer accepted our token. */
-  connect(peer: number, socketPath: string): Promise<void> {
-    const stream = FrameStream.connectTransient(socketPath);
+  connect(peer: number, endpoint: string): Promise<void> {
+    const stream = FrameStream.connectTransient(targetOf(endpoint));
     this.inbound.set(peer, stream);
+    this.lastHeard.set(peer, Date.now());
     return new Promise<void>((resolve, reject) => {
       let open = false;
       stream.onMessage = (frames) => {
+        this.lastHeard.set(peer, Date.now());
         if (open) {
+          if (frames.length === 1 && HEARTBEAT.equals(frames[0])) return;
           this.onFrames(peer, frames);
           return;
         }
@@ -109,12 +160,12 @@ export class LocalLinks {
         if (ACK.equals(frames[0])) {
           open = true;
           resolve();
-        } else if (TOKEN_REFUSED.equals(frames[0])) reject(new LocalLinkRefusedError(peer));
+        } else if (TOKEN_REFUSED.equals(frames[0])) reject(new LinkRefusedError(peer));
       };
       stream.onClose = (why) => {
         if (this.closed) return;
         if (open) this.lose(peer, linkEnd(why));
-        else reject(new Error(`could not open a local link to rank ${peer} at ${socketPath}: ${why}`));
+        else reject(new Error(`could not open a link to rank ${peer} at ${endpoint}: ${why}`));
       };
       stream.send([this.token, Buffer.from(String(this.rank), 'latin1')]);
     });
@@ -158,8 +209,22 @@ export class LocalLinks {
     }
   }
 
+  /** Keeps our streams alive for their readers, and drops peers whose streams went silent. */
+  private beat(): void {
+    for (const s of this.out.values()) s.send([HEARTBEAT]);
+    const now = Date.now();
+    for (const [peer, at] of this.lastHeard) {
+      if (now - at <= this.heartbeatMs || this.failed.has(peer)) continue;
+      this.lose(peer, `no message for ${this.heartbeatMs} ms (host unreachable?)`);
+      this.inbound.get(peer)?.close();
+      this.out.get(peer)?.close();
+    }
+  }
+
+  /** The first end of either stream of a peer decides; later ones say nothing new. */
   private lose(peer: number, why: string): void {
-    if (!this.failed.has(peer)) this.failed.set(peer, new Error(`the link to rank ${peer} ended: ${why}`));
+    if (this.failed.has(peer)) return;
+    this.failed.set(peer, new Error(`the link to rank ${peer} ended: ${why}`));
     const list = this.waiting.get(peer);
     this.waiting.delete(peer);
     for (const w of list ?? []) w.reject(this.failed.get(peer) as Error);
@@ -169,15 +234,25 @@ export class LocalLinks {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.heartbeat);
     this.server.close();
     for (const s of this.out.values()) s.close();
     for (const s of this.inbound.values()) s.close();
     for (const s of this.handshaking) s.close();
-    const closing = new Error('the local links are closed');
+    const closing = new Error('the links are closed');
     for (const list of this.waiting.values()) for (const w of list) w.reject(closing);
     this.waiting.clear();
-    rmSync(this.socketPath, { force: true });
+    if (!this.endpoint.startsWith('tcp://')) rmSync(this.endpoint, { force: true });
   }
+}
+
+/** A Unix socket path, or tcp://host:port (IPv6 hosts in brackets). */
+function targetOf(endpoint: string): StreamTarget {
+  if (!endpoint.startsWith('tcp://')) return { path: endpoint };
+  const hostPort = endpoint.slice('tcp://'.length);
+  const colon = hostPort.lastIndexOf(':');
+  const host = hostPort.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(hostPort.slice(colon + 1)) };
 }
 
 function payloadBytes(frames: readonly Uint8Array[]): number {
