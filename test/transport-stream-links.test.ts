@@ -110,6 +110,13 @@ t.test(
     t.match(a.endpoint, /^tcp:\/\/127\.0\.0\.1:\d+$/);
     const refused = await stranger.connect(0, a.endpoint).catch((e) => e);
     t.ok(refused instanceof LinkRefusedError, `a wrong token is refused (${refused})`);
+    const port = Number(a.endpoint.split(':').pop());
+    const raw = net.connect(port, '127.0.0.1');
+    const answer: Buffer[] = [];
+    raw.on('data', (d: Buffer) => answer.push(d));
+    raw.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((r) => raw.on('close', r));
+    t.equal(Buffer.concat(answer).length, 0, 'an HTTP client gets no answer and is closed');
     const lost = new Promise<[number, string]>((r) => {
       a.onLost = (rank, why) => r([rank, why]);
     });

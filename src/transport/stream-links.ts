@@ -19,6 +19,8 @@ import { TOKEN_REFUSED, tokenMatches } from './message-carrier.js';
 import { listenPrivate } from './unix-listen.js';
 
 const ACK = Buffer.from('tsrun: link accepted', 'latin1');
+/** How long an accepted connection may take to present its credentials. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** A keep-alive message: one frame no mesh message has (its first frame is a 64-byte header). */
 const HEARTBEAT = Buffer.from('tshb', 'latin1');
 
@@ -121,8 +123,12 @@ export class StreamLinks {
   private accept(stream: FrameStream, size: number): void {
     this.handshaking.add(stream);
     let peer = -1;
+    // A client that never completes its credentials (a port scanner, a stalled ZMTP greeting) is dropped.
+    const timer = setTimeout(() => stream.close(), HANDSHAKE_TIMEOUT_MS);
+    timer.unref();
     stream.onMessage = (frames) => {
       if (peer >= 0) return; // the connecting side writes nothing after its credentials
+      clearTimeout(timer);
       const rank = frames.length === 2 ? Number(Buffer.from(frames[1]).toString('latin1')) : Number.NaN;
       const valid = Number.isInteger(rank) && rank >= 0 && rank < size && rank !== this.rank;
       if (!valid || !tokenMatches(frames[0], this.token) || this.out.has(rank)) {
