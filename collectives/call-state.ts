@@ -7,7 +7,7 @@ import type { Fingerprint } from './fingerprint.js';
 export class CallState {
   readonly waitingOn = new Map<number, number>();
   private acksOutstanding = 0;
-  private acksDone: (() => void) | undefined;
+  private acksDone: Array<() => void> = [];
   private failWith: ((e: Error) => void) | undefined;
   readonly failed: Promise<never>;
   error: Error | undefined;
@@ -53,14 +53,18 @@ export class CallState {
   ackArrived(peer: number): void {
     this.acksOutstanding -= 1;
     this.endWait(peer);
-    if (this.acksOutstanding === 0) this.acksDone?.();
+    if (this.acksOutstanding === 0) {
+      const done = this.acksDone;
+      this.acksDone = [];
+      for (const d of done) d();
+    }
   }
 
   /** Resolves once every large payload this call sent was received, so the caller may reuse its buffers. */
   allAcked(): Promise<void> {
     if (this.acksOutstanding === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      this.acksDone = resolve;
+      this.acksDone.push(resolve);
     });
   }
 }

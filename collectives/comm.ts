@@ -34,6 +34,11 @@ export interface Comm {
    */
   readonly sendsCompleteOnReturn?: boolean;
   /**
+   * Resolves once every peer has received everything this call sent so far (the group's acknowledgements),
+   * so a later phase of the call may write memory an earlier phase sent zero-copy. Optional.
+   */
+  settle?(): Promise<void>;
+  /**
    * The host index of every rank of the group (equal numbers = same host), for topology-aware algorithms.
    * Missing when the group has one host or topology-aware selection is off.
    */

@@ -159,6 +159,7 @@ export class GroupCore implements GroupEndpoint {
       recv: (peer, step, into) => this.recvFrom(call, peer, stepBase + step, into),
       recvInto: (peer, step, dst) => this.recvInto(call, peer, stepBase + step, dst),
       sendsCompleteOnReturn: true,
+      settle: () => Promise.race([call.allAcked(), call.failed]),
       note: (algorithm) => {
         call.algorithm = algorithm;
       },

@@ -20,7 +20,7 @@ import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { assertOpSupported, finishAvg } from '../reduce-kernels.js';
 import { hostLayout } from './host-layout.js';
-import { subComm } from './sub-comm.js';
+import { onSubgroup } from './sub-comm.js';
 
 export interface FlatAlgorithms {
   reduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, root: number): Promise<T>;
@@ -44,21 +44,21 @@ export async function allReduceHierarchical<T extends TypedArray>(
   const inner: ReduceOp = op === 'avg' ? 'sum' : op;
   if (column && x.length >= local.length) {
     const within = local.length;
-    const block = within > 1 ? await flat.reduceScatter(subComm(phase(1), local), x, inner) : x;
-    if (column.length > 1) await flat.allReduce(subComm(phase(2), column), block, inner);
+    const block = within > 1 ? await onSubgroup(phase(1), local, (c) => flat.reduceScatter(c, x, inner)) : x;
+    if (column.length > 1) await onSubgroup(phase(2), column, (c) => flat.allReduce(c, block, inner));
     if (op === 'avg') finishAvg(block, hosts.length);
     if (within > 1) {
       const counts = local.map((_, i) => blockEnd(x.length, i + 1, within) - blockEnd(x.length, i, within));
-      await flat.allGatherV(subComm(phase(3), local), block, counts, x);
+      await onSubgroup(phase(3), local, (c) => flat.allGatherV(c, block, counts, x));
     }
     return x;
   }
-  if (local.length > 1) await flat.reduce(subComm(phase(1), local), x, inner, 0);
+  if (local.length > 1) await onSubgroup(phase(1), local, (c) => flat.reduce(c, x, inner, 0));
   if (rank === local[0]) {
-    if (leaders.length > 1) await flat.allReduce(subComm(phase(2), leaders), x, inner);
+    if (leaders.length > 1) await onSubgroup(phase(2), leaders, (c) => flat.allReduce(c, x, inner));
     if (op === 'avg') finishAvg(x, hosts.length);
   }
-  if (local.length > 1) await flat.broadcast(subComm(phase(3), local), x, 0);
+  if (local.length > 1) await onSubgroup(phase(3), local, (c) => flat.broadcast(c, x, 0));
   return x;
 }
 
