@@ -26,6 +26,7 @@ export interface FlatAlgorithms {
   reduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, root: number): Promise<T>;
   allReduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T>;
   broadcast<T extends TypedArray>(comm: Comm, x: T, root: number): Promise<T>;
+  /** May write x (the all-reduce's own buffer): returns this rank's block, a view of x when it could. */
   reduceScatter<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T>;
   allGatherV<T extends TypedArray>(comm: Comm, x: T, counts: readonly number[], out?: T): Promise<T[]>;
 }

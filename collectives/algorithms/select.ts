@@ -121,7 +121,7 @@ export function allReduce<T extends TypedArray>(
       reduce,
       allReduce,
       broadcast,
-      reduceScatter,
+      reduceScatter: reduceScatterInPlace,
       allGatherV,
     });
   }
@@ -187,6 +187,12 @@ export function reduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, roo
 export function reduceScatter<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T> {
   comm.note?.('reduce-scatter-ring');
   return reduceScatterRing(comm, x, op, ringOptions());
+}
+
+/** The same, allowed to write x (a step of a composed all-reduce): the result is a view of x. */
+export function reduceScatterInPlace<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T> {
+  comm.note?.('reduce-scatter-ring');
+  return reduceScatterRing(comm, x, op, { ...ringOptions(), inPlace: true });
 }
 
 /** Root gets one array per rank; others undefined. */
