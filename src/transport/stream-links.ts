@@ -10,7 +10,8 @@
  * TOKEN_REFUSED and closes) and from then on writes its messages for the connecting rank on it: every
  * rank reads only streams it opened, because only those can read into one reused buffer (node's
  * `onread`, which accepted sockets do not take), so no receive allocates. A stream that ends is the
- * peer's loss, at once; over TCP, a peer silent for heartbeatMs (a host gone without a FIN) too.
+ * peer's loss, at once; over TCP a host gone without a FIN is found by TCP keepalive (the kernel answers
+ * its probes, so a rank busy in a long computation, its event loop blocked, is never taken for lost).
  */
 import { rmSync } from 'node:fs';
 import net from 'node:net';
@@ -21,8 +22,6 @@ import { listenPrivate } from './unix-listen.js';
 const ACK = Buffer.from('tsrun: link accepted', 'latin1');
 /** How long an accepted connection may take to present its credentials. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
-/** A keep-alive message: one frame no mesh message has (its first frame is a 64-byte header). */
-const HEARTBEAT = Buffer.from('tshb', 'latin1');
 
 /**
  * Payloads up to this size are copied when sent (into the stream's warm buffers), so the sender may
@@ -57,11 +56,9 @@ export class StreamLinks {
   private readonly out = new Map<number, FrameStream>();
   /** Streams we opened: we read from the peer on these. */
   private readonly inbound = new Map<number, FrameStream>();
-  private readonly lastHeard = new Map<number, number>();
   private readonly handshaking = new Set<FrameStream>();
   private readonly waiting = new Map<number, Waiting[]>();
   private readonly failed = new Map<number, Error>();
-  private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
 
   private constructor(
@@ -70,7 +67,8 @@ export class StreamLinks {
     readonly endpoint: string,
     private readonly rank: number,
     private readonly token: Buffer,
-    private readonly heartbeatMs: number,
+    /** TCP keepalive idle time before the probes (0: Unix sockets, none). */
+    private readonly keepAliveIdleMs: number,
   ) {}
 
   /** Links to ranks on this host, through a Unix socket at socketPath (0600). */
@@ -89,14 +87,15 @@ export class StreamLinks {
 
   /**
    * Links to ranks on other hosts, through a TCP port on host (an address of this host the peers reach).
-   * A peer that sends nothing for heartbeatMs is lost; each side sends a heartbeat every heartbeatMs / 4.
+   * A peer host that stops answering is lost after about timeoutMs: keepalive probes start after
+   * timeoutMs - 10 s of silence (at least 1 s) and libuv sends 10 of them 1 s apart.
    */
   static async listenTcp(
     host: string,
     rank: number,
     size: number,
     token: string,
-    heartbeatMs: number,
+    timeoutMs: number,
   ): Promise<StreamLinks> {
     const server = net.createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
@@ -105,18 +104,12 @@ export class StreamLinks {
     });
     const { port } = server.address() as net.AddressInfo;
     const shown = host.includes(':') ? `[${host}]` : host;
-    const links = new StreamLinks(
-      server,
-      `tcp://${shown}:${port}`,
-      rank,
-      Buffer.from(token, 'latin1'),
-      heartbeatMs,
-    );
-    server.on('connection', (socket) => links.accept(new FrameStream(socket), size));
-    if (heartbeatMs > 0) {
-      links.heartbeat = setInterval(() => links.beat(), Math.max(50, heartbeatMs / 4));
-      links.heartbeat.unref();
-    }
+    const idle = Math.max(1000, timeoutMs - 10_000);
+    const links = new StreamLinks(server, `tcp://${shown}:${port}`, rank, Buffer.from(token, 'latin1'), idle);
+    server.on('connection', (socket) => {
+      socket.setKeepAlive(true, idle);
+      links.accept(new FrameStream(socket), size);
+    });
     return links;
   }
 
@@ -151,14 +144,12 @@ export class StreamLinks {
   /** Opens the stream on which peer writes to us; resolves once the peer accepted our token. */
   connect(peer: number, endpoint: string): Promise<void> {
     const stream = FrameStream.connectTransient(targetOf(endpoint));
+    if (this.keepAliveIdleMs > 0) stream.socket.setKeepAlive(true, this.keepAliveIdleMs);
     this.inbound.set(peer, stream);
-    this.lastHeard.set(peer, Date.now());
     return new Promise<void>((resolve, reject) => {
       let open = false;
       stream.onMessage = (frames) => {
-        this.lastHeard.set(peer, Date.now());
         if (open) {
-          if (frames.length === 1 && HEARTBEAT.equals(frames[0])) return;
           this.onFrames(peer, frames);
           return;
         }
@@ -215,18 +206,6 @@ export class StreamLinks {
     }
   }
 
-  /** Keeps our streams alive for their readers, and drops peers whose streams went silent. */
-  private beat(): void {
-    for (const s of this.out.values()) s.send([HEARTBEAT]);
-    const now = Date.now();
-    for (const [peer, at] of this.lastHeard) {
-      if (now - at <= this.heartbeatMs || this.failed.has(peer)) continue;
-      this.lose(peer, `no message for ${this.heartbeatMs} ms (host unreachable?)`);
-      this.inbound.get(peer)?.close();
-      this.out.get(peer)?.close();
-    }
-  }
-
   /** The first end of either stream of a peer decides; later ones say nothing new. */
   private lose(peer: number, why: string): void {
     if (this.failed.has(peer)) return;
@@ -240,7 +219,6 @@ export class StreamLinks {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.heartbeat);
     this.server.close();
     for (const s of this.out.values()) s.close();
     for (const s of this.inbound.values()) s.close();

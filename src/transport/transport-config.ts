@@ -7,8 +7,8 @@ import { type ConfigOf, type Env, intField, offField, readEnvSpec, textField } f
 
 export const TRANSPORT_ENV = {
   /**
-   * Heartbeat timeout in ms (ZMTP's, and the TCP links' own): a silent (unreachable) peer connection is
-   * dropped. Default 60000.
+   * A silent (unreachable) peer connection is dropped after this many ms: ZMTP heartbeats on ZeroMQ
+   * connections, TCP keepalive on the TCP links (stream-links.ts). Default 60000.
    */
   heartbeatTimeoutMs: intField('TSRUN_HEARTBEAT_TIMEOUT_MS', 60_000),
   /**
