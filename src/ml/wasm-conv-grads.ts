@@ -1,18 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2dFilterGradInto } from './conv-filter-grad-simd.js';
 import { UnsupportedConvError } from './errors.js';
+import { type GemmTN, gemmFor } from './simd-gemm.js';
 
 /**
  * Conv2D gradients for the wasm backend, expressed as forward Conv2D calls so XNNPACK does the work:
- * - Conv2DBackpropFilter is missing from tfjs-backend-wasm 4.x. dW[a,b,ci,co] = Σ_{n,i,j}
- *   x[n,i+a-p,j+b-p,ci]·dy[n,i,j,co] is a conv of x laid out [Ci,H,W,N] (channels as batch, batch as
- *   channels) with dy laid out [Ho,Wo,N,Co] as the filter: output [Ci,kh,kw,Co].
+ * - Conv2DBackpropFilter is missing from tfjs-backend-wasm 4.x. With WebAssembly SIMD and Co a multiple
+ *   of 4 it runs as tsrun's own kernel straight on the heap (conv-filter-grad-simd.ts: 57 ms for the
+ *   pneumonia conv3 at 16×224², against 183 ms for the form below, which repacks all of dy as XNNPACK
+ *   weights on every call). Otherwise dW[a,b,ci,co] = Σ_{n,i,j} x[n,i+a-p,j+b-p,ci]·dy[n,i,j,co] is
+ *   computed as a conv of x laid out [Ci,H,W,N] (channels as batch, batch as channels) with dy laid out
+ *   [Ho,Wo,N,Co] as the filter: output [Ci,kh,kw,Co].
  * - Conv2DBackpropInput exists but goes through XNNPACK's deconvolution, measured ~10x slower than a
  *   forward conv here; dx is the conv of dy with the filter rotated 180° and its channels swapped.
  * FusedConv2D's gradient (tfjs-core's fused conv) calls these same two kernels, so it is covered too.
  * Only stride 1 / dilation 1 (what the pneumonia CNN uses); anything else throws a clear error.
  */
 
-type Backend = { disposeData(dataId: object): boolean };
+type Backend = {
+  disposeData(dataId: object): boolean;
+  makeOutput?(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap?(t: tf.TensorInfo): Float32Array;
+  dataIdMap?: { get(dataId: object): { memoryOffset: number } | undefined };
+  wasm?: { asm?: { memory?: { buffer: ArrayBufferLike } } };
+};
 type Conv2DAttrs = {
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | number[][];
@@ -53,9 +64,51 @@ function padOf(xShape: number[], filterShape: number[], attrs: Conv2DAttrs) {
   return info.padInfo;
 }
 
+/** The SIMD kernels bound to the backend's heap, or null (shared memory of the threaded build, no SIMD). */
+function heapGemm(backend: Backend): GemmTN | null {
+  const memory = backend.wasm?.asm?.memory;
+  if (memory === undefined || !(memory.buffer instanceof ArrayBuffer)) return null;
+  return gemmFor(memory);
+}
+
+/** dW accumulated strip by strip straight from x and dy on the heap (see conv-filter-grad-simd.ts). */
+function filterGradSimd(
+  g: GemmTN,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  attrs: FilterGradAttrs,
+  backend: Backend,
+) {
+  const b = backend as Required<Backend>;
+  const [kh, kw, ci, co] = attrs.filterShape;
+  const [n, h, w] = x.shape;
+  const [, ho, wo] = dy.shape;
+  const p = padOf(x.shape, attrs.filterShape, attrs);
+  const out = b.makeOutput(attrs.filterShape, 'float32');
+  b.typedArrayFromHeap(out).fill(0);
+  const at = (t: tf.TensorInfo) => (b.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset;
+  conv2dFilterGradInto(g, at(out), at(x), at(dy), {
+    n,
+    h,
+    w,
+    ci,
+    ho,
+    wo,
+    co,
+    kh,
+    kw,
+    padTop: p.top,
+    padLeft: p.left,
+  });
+  return out;
+}
+
 function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs<FilterGradAttrs>): tf.TensorInfo {
   checkStride('Conv2DBackpropFilter', attrs);
   const { x, dy } = inputs;
+  const simd = attrs.filterShape[3] % 4 === 0 ? heapGemm(backend) : null;
+  if (simd !== null && x.dtype === 'float32' && dy.dtype === 'float32')
+    return filterGradSimd(simd, x, dy, attrs, backend);
   const transpose = wasmKernel('Transpose');
   const conv = wasmKernel('Conv2D');
   const p = padOf(x.shape, attrs.filterShape, attrs);
