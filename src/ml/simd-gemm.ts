@@ -88,6 +88,21 @@ export function gemmFor(memory: object): GemmTN | null {
   return out;
 }
 
+/** What heapGemm needs of the tfjs wasm backend: its Emscripten module's memory. */
+export interface WasmHeapOwner {
+  wasm?: { asm?: { memory?: { buffer: ArrayBufferLike } } };
+}
+
+/**
+ * The kernels bound to the wasm backend's heap, or null: no SIMD, or the threaded build's shared memory
+ * (the module imports an unshared one).
+ */
+export function heapGemm(backend: WasmHeapOwner): GemmTN | null {
+  const memory = backend.wasm?.asm?.memory;
+  if (memory === undefined || !(memory.buffer instanceof ArrayBuffer)) return null;
+  return gemmFor(memory);
+}
+
 /**
  * Tile shape, measured on the pneumonia CNN's filter gradients (V8 on x86-64, ms for 16 images at 224²):
  * 2×4 (8 accumulators) 52/23/20 for Ci×Co = 20×32, 12×20, 3×12; 4×2: 57/25/17; 3×3, 4×3, 4×4, 2×5 and

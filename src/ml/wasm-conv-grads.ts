@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2dFilterGradInto } from './conv-filter-grad-simd.js';
 import { UnsupportedConvError } from './errors.js';
-import { type GemmTN, gemmFor } from './simd-gemm.js';
+import { type GemmTN, heapGemm } from './simd-gemm.js';
 
 /**
  * Conv2D gradients for the wasm backend, expressed as forward Conv2D calls so XNNPACK does the work:
@@ -62,13 +62,6 @@ function padOf(xShape: number[], filterShape: number[], attrs: Conv2DAttrs) {
     attrs.dimRoundingMode,
   );
   return info.padInfo;
-}
-
-/** The SIMD kernels bound to the backend's heap, or null (shared memory of the threaded build, no SIMD). */
-function heapGemm(backend: Backend): GemmTN | null {
-  const memory = backend.wasm?.asm?.memory;
-  if (memory === undefined || !(memory.buffer instanceof ArrayBuffer)) return null;
-  return gemmFor(memory);
 }
 
 /** dW accumulated strip by strip straight from x and dy on the heap (see conv-filter-grad-simd.ts). */
