@@ -36,7 +36,7 @@ function microKernel(r: number, v: number) {
   }
   code.push(...op.get(a), ...op.get(aStride), ...op.add, ...op.set(a));
   code.push(...op.get(b), ...op.get(bStride), ...op.add, ...op.set(b));
-  code.push(...op.get(len), ...op.i32(1), ...op.sub, ...[0x22, len], ...op.brIf(0), ...op.end); // local.tee len
+  code.push(...op.get(len), ...op.i32(1), ...op.sub, ...op.tee(len), ...op.brIf(0), ...op.end);
   for (let i = 0; i < r; i++) {
     for (let j = 0; j < v; j++) {
       code.push(...op.get(c), ...op.get(c), ...op.load(16 * j), ...op.get(acc(i, j)), ...op.f32x4Add);

@@ -14,6 +14,20 @@ export function leb(n: number): number[] {
   return out;
 }
 
+/** Signed LEB128, as i32.const takes it (unsigned LEB would make 64 read as −64). */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
 export const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
 export const name = (s: string) => [...leb(s.length), ...Buffer.from(s)];
 
@@ -24,10 +38,12 @@ export const V128 = 0x7b;
 export const op = {
   get: (i: number) => [0x20, ...leb(i)],
   set: (i: number) => [0x21, ...leb(i)],
-  i32: (v: number) => [0x41, ...leb(v)], // non-negative constants only (leb is unsigned)
+  i32: (v: number) => [0x41, ...sleb(v)],
   add: [0x6a],
   sub: [0x6b],
+  tee: (i: number) => [0x22, ...leb(i)],
   loop: [0x03, 0x40],
+  v128Zero: [0xfd, 0x0c, ...Array(16).fill(0)],
   end: [0x0b],
   brIf: (depth: number) => [0x0d, ...leb(depth)],
   load: (offset: number) => [0xfd, 0x00, 0x02, ...leb(offset)],

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2dFilterGradInto } from './conv-filter-grad-simd.js';
+import { conv2dSimd, type WasmHeapBackend } from './conv-simd.js';
 import { UnsupportedConvError } from './errors.js';
 import { type GemmTN, heapGemm } from './simd-gemm.js';
+import { xnnpackConv2D } from './wasm-conv-forward.js';
 
 /**
  * Conv2D gradients for the wasm backend, expressed as forward Conv2D calls so XNNPACK does the work:
@@ -12,7 +14,8 @@ import { type GemmTN, heapGemm } from './simd-gemm.js';
  *   computed as a conv of x laid out [Ci,H,W,N] (channels as batch, batch as channels) with dy laid out
  *   [Ho,Wo,N,Co] as the filter: output [Ci,kh,kw,Co].
  * - Conv2DBackpropInput exists but goes through XNNPACK's deconvolution, measured ~10x slower than a
- *   forward conv here; dx is the conv of dy with the filter rotated 180° and its channels swapped.
+ *   forward conv here; dx is the conv of dy with the filter rotated 180° and its channels swapped, run by
+ *   tsrun's SIMD conv (conv-simd.ts; 75 → 45 ms for the pneumonia conv3) or else XNNPACK's.
  * FusedConv2D's gradient (tfjs-core's fused conv) calls these same two kernels, so it is covered too.
  * Only stride 1 / dilation 1 (what the pneumonia CNN uses); anything else throws a clear error.
  */
@@ -103,7 +106,7 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs<FilterGradA
   if (simd !== null && x.dtype === 'float32' && dy.dtype === 'float32')
     return filterGradSimd(simd, x, dy, attrs, backend);
   const transpose = wasmKernel('Transpose');
-  const conv = wasmKernel('Conv2D');
+  const conv = xnnpackConv2D();
   const p = padOf(x.shape, attrs.filterShape, attrs);
   const xT = transpose({ inputs: { x }, backend, attrs: { perm: [3, 1, 2, 0] } });
   const dyT = transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } });
@@ -143,11 +146,19 @@ function conv2dBackpropInput({ inputs, backend, attrs }: KernelArgs<InputGradAtt
     [kw - 1 - p.left, kw - 1 - p.right],
     [0, 0],
   ];
-  const dx = wasmKernel('Conv2D')({
-    inputs: { x: dy, filter: flipped },
-    backend,
-    attrs: { strides: 1, pad, dataFormat: 'NHWC', dilations: 1 },
+  const simd = conv2dSimd(backend as unknown as WasmHeapBackend, dy, flipped, {
+    top: pad[1][0],
+    bottom: pad[1][1],
+    left: pad[2][0],
+    right: pad[2][1],
   });
+  const dx =
+    simd ??
+    xnnpackConv2D()({
+      inputs: { x: dy, filter: flipped },
+      backend,
+      attrs: { strides: 1, pad, dataFormat: 'NHWC', dilations: 1 },
+    });
   backend.disposeData(flipped.dataId);
   return dx;
 }
