@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { affinePair } from './affine-pair-simd.js';
 import { affine, channelMeans } from './channel-ops.js';
 import { maxPool2ReluGradTensor } from './max-pool-grad-simd.js';
 
@@ -99,7 +100,8 @@ export function batchNormRelu(
           p[c] = (-kc * dGamma[c] * invStd[c]) / count;
           q[c] = (-kc * dBeta[c]) / count;
         }
-        const dx = tf.add(affine(gr, k, zero, false), affine(cen, p, q, false));
+        const dx =
+          affinePair(gr, k, cen, p, q) ?? tf.add(affine(gr, k, zero, false), affine(cen, p, q, false));
         return [
           dx,
           // Σ dx per channel = 0 exactly: the bias cancels (see the file comment).
