@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { affinePair } from './affine-pair-simd.js';
 import { affine, channelMeans } from './channel-ops.js';
 import { maxPool2ReluGradTensor } from './max-pool-grad-simd.js';
+import { reluGrad } from './relu-grad-simd.js';
 
 /**
  * Training-mode batch norm + ReLU (+ optional 2×2 max-pool) as one op with a hand-written gradient.
@@ -82,7 +83,7 @@ export function batchNormRelu(
       tf.tidy(() => {
         const [cen, y] = saved as [tf.Tensor4D, tf.Tensor4D];
         // ReLU's (and the pool's) gradient: dOut where the output was positive (and won its window).
-        const gr = opts.pool ? maxPool2ReluGradTensor(y, dOut) : (tf.mul(dOut, tf.step(y)) as tf.Tensor4D);
+        const gr = opts.pool ? maxPool2ReluGradTensor(y, dOut) : reluGrad(dOut, y);
         const dBeta = channelMeans(gr, n, h, w, ch).map((v) => v * count);
         const gc = tf.mul(gr, cen);
         const sgc = channelMeans(gc, n, h, w, ch);
