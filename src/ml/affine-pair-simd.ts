@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WasmHeapBackend } from './conv-simd.js';
-import { I32, moduleWithImportedMemory, op, V128 } from './wasm-bytes.js';
+import { moduleWithImportedMemory, op } from './wasm-bytes.js';
 
 // The engine's WebAssembly global, as far as this file uses it (the project's lib settings omit its types).
 declare const WebAssembly: {
@@ -16,18 +16,15 @@ declare const WebAssembly: {
  * become immediates); needs C a multiple of 4.
  */
 
-const F32X4_ADD = [0xfd, ...[0xe4, 0x01]];
-const F32X4_MUL = [0xfd, ...[0xe6, 0x01]];
-
 function kernel(ch: number) {
   const [out, a, b, consts, pixels] = [0, 1, 2, 3, 4];
   const code: number[] = [...op.loop];
   for (let cv = 0; cv < ch / 4; cv++) {
     const o = cv * 16;
     code.push(...op.get(out));
-    code.push(...op.get(a), ...op.load(o), ...op.get(consts), ...op.load(o), ...F32X4_MUL);
-    code.push(...op.get(b), ...op.load(o), ...op.get(consts), ...op.load(ch * 4 + o), ...F32X4_MUL);
-    code.push(...op.get(consts), ...op.load(2 * ch * 4 + o), ...F32X4_ADD, ...F32X4_ADD);
+    code.push(...op.get(a), ...op.load(o), ...op.get(consts), ...op.load(o), ...op.f32x4Mul);
+    code.push(...op.get(b), ...op.load(o), ...op.get(consts), ...op.load(ch * 4 + o), ...op.f32x4Mul);
+    code.push(...op.get(consts), ...op.load(2 * ch * 4 + o), ...op.f32x4Add, ...op.f32x4Add);
     code.push(...op.store(o));
   }
   for (const p of [out, a, b]) code.push(...op.get(p), ...op.i32(ch * 4), ...op.add, ...op.set(p));

@@ -38,7 +38,8 @@ function kernel(w: number, ch: number) {
   for (let cv = 0; cv < ch / 4; cv++) {
     const o = cv * 16;
     const at = [o, right + o, below + o, below + right + o];
-    [v0, v1, v2, v3].forEach((v, k) => code.push(...op.get(y), ...op.load(at[k]), ...op.set(v)));
+    const vs = [v0, v1, v2, v3];
+    for (let k = 0; k < 4; k++) code.push(...op.get(y), ...op.load(at[k]), ...op.set(vs[k]));
     // best = first maximum: a later value wins only if strictly greater (the JS loop's `>`)
     code.push(...op.get(v1), ...op.get(v0), ...SIMD.gt, ...op.set(g01));
     code.push(...op.get(v1), ...op.get(v0), ...op.get(g01), ...SIMD.bitselect, ...op.set(best));
@@ -62,7 +63,8 @@ function kernel(w: number, ch: number) {
       [...op.get(g2), ...op.get(g3), ...SIMD.andnot],
       [...op.get(g3)],
     ];
-    masks.forEach((m, k) => code.push(...op.get(out), ...op.get(dv), ...m, ...SIMD.and, ...op.store(at[k])));
+    for (let k = 0; k < 4; k++)
+      code.push(...op.get(out), ...op.get(dv), ...masks[k], ...SIMD.and, ...op.store(at[k]));
   }
   for (const [p, step] of [
     [y, 2 * ch * 4],
