@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './errors.js';
+import { registerWasmConvForward } from './wasm-conv-forward.js';
 import { registerWasmConvGrads } from './wasm-conv-grads.js';
 import { registerWasmIdentity } from './wasm-identity.js';
 
@@ -18,6 +19,7 @@ async function setUpWasm(): Promise<void> {
     wasm.setWasmPaths(`${dirname(main)}/`);
     wasmPathsSet = true;
   }
+  registerWasmConvForward();
   registerWasmConvGrads();
   registerWasmIdentity();
 }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { affinePair } from './affine-pair-simd.js';
 import { affine, channelMeans } from './channel-ops.js';
-import { maxPool2ReluGrad } from './max-pool-grad.js';
-import { jsKernel } from './tensor-views.js';
+import { maxPool2ReluGradTensor } from './max-pool-grad-simd.js';
+import { reluGrad } from './relu-grad-simd.js';
 
 /**
  * Training-mode batch norm + ReLU (+ optional 2×2 max-pool) as one op with a hand-written gradient.
@@ -13,8 +14,8 @@ import { jsKernel } from './tensor-views.js';
  * op is a short list of elementwise/broadcast kernels that the wasm backend runs fast, and avoids the
  * ones it runs slowly: per-channel sums are `ones[1,M] @ x[M,C]` (a matMul, ~10x faster than Sum over
  * axes 0-2, which transposes), max-pool's gradient (first maximum of a window
- * wins, as torch and the cpu backend) is a JS loop over zero-copy views of the wasm heap (the wasm
- * MaxPoolGrad kernel is slow, see max-pool-grad.ts); elementwise affine maps are 1×1 depthwise convs.
+ * wins, as torch and the cpu backend) is tsrun's SIMD kernel on the wasm heap (the wasm MaxPoolGrad
+ * kernel is slow, see max-pool-grad.ts and max-pool-grad-simd.ts); elementwise affine maps are 1×1 depthwise convs.
  *
  * The preceding conv's bias is an input too: batch norm subtracts the batch mean, so the bias cancels in
  * the output and its gradient is exactly 0 (torch's autograd gives rounding noise instead); torch still
@@ -82,11 +83,7 @@ export function batchNormRelu(
       tf.tidy(() => {
         const [cen, y] = saved as [tf.Tensor4D, tf.Tensor4D];
         // ReLU's (and the pool's) gradient: dOut where the output was positive (and won its window).
-        const gr = opts.pool
-          ? (jsKernel([n, h, w, ch], [y, dOut], (out, yv, dv) =>
-              maxPool2ReluGrad(out, yv, dv, n, h, w, ch),
-            ) as tf.Tensor4D)
-          : (tf.mul(dOut, tf.step(y)) as tf.Tensor4D);
+        const gr = opts.pool ? maxPool2ReluGradTensor(y, dOut) : reluGrad(dOut, y);
         const dBeta = channelMeans(gr, n, h, w, ch).map((v) => v * count);
         const gc = tf.mul(gr, cen);
         const sgc = channelMeans(gc, n, h, w, ch);
@@ -104,7 +101,8 @@ export function batchNormRelu(
           p[c] = (-kc * dGamma[c] * invStd[c]) / count;
           q[c] = (-kc * dBeta[c]) / count;
         }
-        const dx = tf.add(affine(gr, k, zero, false), affine(cen, p, q, false));
+        const dx =
+          affinePair(gr, k, cen, p, q) ?? tf.add(affine(gr, k, zero, false), affine(cen, p, q, false));
         return [
           dx,
           // Σ dx per channel = 0 exactly: the bias cancels (see the file comment).

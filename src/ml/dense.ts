@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
+import { simdMatMulTransposeA } from './matmul-tn.js';
 
 /**
  * x @ w + b with a gradient that suits the wasm backend. tfjs's own matMul gradient computes dx as
  * matMul(dy, w, transposeB) — measured 57 ms CPU for the pneumonia head (dy [16,2], w [401408,2]),
  * because XNNPACK then packs the 401408-row w as weights in its transposed layout; transposing w first
- * (0.8 M floats) and multiplying plainly takes 25 ms. dw stays matMul(x, dy, transposeA), the fastest
- * of the forms measured (an explicit transpose of the 6.4 M-float x costs more than it saves).
+ * (0.8 M floats) and multiplying plainly takes 25 ms. dw is (dyᵀ·x)ᵀ through tsrun's SIMD kernel
+ * (matmul-tn.ts) where it applies; else matMul(x, dy, transposeA), the fastest of the tfjs forms measured
+ * (an explicit transpose of the 6.4 M-float x costs more than it saves).
  */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   const op = tf.customGrad((xt, wt, bt, save) => {
@@ -14,9 +16,10 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor
     const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]) =>
       tf.tidy(() => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const dwT = simdMatMulTransposeA(dy, xs);
         return [
           tf.matMul(dy, tf.transpose(ws) as tf.Tensor2D),
-          tf.matMul(xs, dy, true, false),
+          dwT === null ? tf.matMul(xs, dy, true, false) : tf.transpose(dwT),
           tf.sum(dy, 0),
         ];
       });

@@ -1,18 +1,32 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2dFilterGradInto } from './conv-filter-grad-simd.js';
+import { conv2dSimd, type WasmHeapBackend } from './conv-simd.js';
 import { UnsupportedConvError } from './errors.js';
+import { type GemmTN, heapGemm } from './simd-gemm.js';
+import { xnnpackConv2D } from './wasm-conv-forward.js';
 
 /**
  * Conv2D gradients for the wasm backend, expressed as forward Conv2D calls so XNNPACK does the work:
- * - Conv2DBackpropFilter is missing from tfjs-backend-wasm 4.x. dW[a,b,ci,co] = Σ_{n,i,j}
- *   x[n,i+a-p,j+b-p,ci]·dy[n,i,j,co] is a conv of x laid out [Ci,H,W,N] (channels as batch, batch as
- *   channels) with dy laid out [Ho,Wo,N,Co] as the filter: output [Ci,kh,kw,Co].
+ * - Conv2DBackpropFilter is missing from tfjs-backend-wasm 4.x. With WebAssembly SIMD and Co a multiple
+ *   of 4 it runs as tsrun's own kernel straight on the heap (conv-filter-grad-simd.ts: 57 ms for the
+ *   pneumonia conv3 at 16×224², against 183 ms for the form below, which repacks all of dy as XNNPACK
+ *   weights on every call). Otherwise dW[a,b,ci,co] = Σ_{n,i,j} x[n,i+a-p,j+b-p,ci]·dy[n,i,j,co] is
+ *   computed as a conv of x laid out [Ci,H,W,N] (channels as batch, batch as channels) with dy laid out
+ *   [Ho,Wo,N,Co] as the filter: output [Ci,kh,kw,Co].
  * - Conv2DBackpropInput exists but goes through XNNPACK's deconvolution, measured ~10x slower than a
- *   forward conv here; dx is the conv of dy with the filter rotated 180° and its channels swapped.
+ *   forward conv here; dx is the conv of dy with the filter rotated 180° and its channels swapped, run by
+ *   tsrun's SIMD conv (conv-simd.ts; 75 → 45 ms for the pneumonia conv3) or else XNNPACK's.
  * FusedConv2D's gradient (tfjs-core's fused conv) calls these same two kernels, so it is covered too.
  * Only stride 1 / dilation 1 (what the pneumonia CNN uses); anything else throws a clear error.
  */
 
-type Backend = { disposeData(dataId: object): boolean };
+type Backend = {
+  disposeData(dataId: object): boolean;
+  makeOutput?(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap?(t: tf.TensorInfo): Float32Array;
+  dataIdMap?: { get(dataId: object): { memoryOffset: number } | undefined };
+  wasm?: { asm?: { memory?: { buffer: ArrayBufferLike } } };
+};
 type Conv2DAttrs = {
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | number[][];
@@ -53,11 +67,46 @@ function padOf(xShape: number[], filterShape: number[], attrs: Conv2DAttrs) {
   return info.padInfo;
 }
 
+/** dW accumulated strip by strip straight from x and dy on the heap (see conv-filter-grad-simd.ts). */
+function filterGradSimd(
+  g: GemmTN,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  attrs: FilterGradAttrs,
+  backend: Backend,
+) {
+  const b = backend as Required<Backend>;
+  const [kh, kw, ci, co] = attrs.filterShape;
+  const [n, h, w] = x.shape;
+  const [, ho, wo] = dy.shape;
+  const p = padOf(x.shape, attrs.filterShape, attrs);
+  const out = b.makeOutput(attrs.filterShape, 'float32');
+  b.typedArrayFromHeap(out).fill(0);
+  const at = (t: tf.TensorInfo) => (b.dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset;
+  conv2dFilterGradInto(g, at(out), at(x), at(dy), {
+    n,
+    h,
+    w,
+    ci,
+    ho,
+    wo,
+    co,
+    kh,
+    kw,
+    padTop: p.top,
+    padLeft: p.left,
+  });
+  return out;
+}
+
 function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs<FilterGradAttrs>): tf.TensorInfo {
   checkStride('Conv2DBackpropFilter', attrs);
   const { x, dy } = inputs;
+  const simd = attrs.filterShape[3] % 4 === 0 ? heapGemm(backend) : null;
+  if (simd !== null && x.dtype === 'float32' && dy.dtype === 'float32')
+    return filterGradSimd(simd, x, dy, attrs, backend);
   const transpose = wasmKernel('Transpose');
-  const conv = wasmKernel('Conv2D');
+  const conv = xnnpackConv2D();
   const p = padOf(x.shape, attrs.filterShape, attrs);
   const xT = transpose({ inputs: { x }, backend, attrs: { perm: [3, 1, 2, 0] } });
   const dyT = transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } });
@@ -97,11 +146,19 @@ function conv2dBackpropInput({ inputs, backend, attrs }: KernelArgs<InputGradAtt
     [kw - 1 - p.left, kw - 1 - p.right],
     [0, 0],
   ];
-  const dx = wasmKernel('Conv2D')({
-    inputs: { x: dy, filter: flipped },
-    backend,
-    attrs: { strides: 1, pad, dataFormat: 'NHWC', dilations: 1 },
+  const simd = conv2dSimd(backend as unknown as WasmHeapBackend, dy, flipped, {
+    top: pad[1][0],
+    bottom: pad[1][1],
+    left: pad[2][0],
+    right: pad[2][1],
   });
+  const dx =
+    simd ??
+    xnnpackConv2D()({
+      inputs: { x: dy, filter: flipped },
+      backend,
+      attrs: { strides: 1, pad, dataFormat: 'NHWC', dilations: 1 },
+    });
   backend.disposeData(flipped.dataId);
   return dx;
 }
