@@ -11,6 +11,12 @@ import torch
 import torch.distributed as dist
 
 
+def warmup(nbytes):
+    """Untimed calls before each measurement, the same in every peer of bench/collectives.ts: 1,000 up to
+    64 KiB (V8's JIT in tsrun's ranks reaches steady state after ~1,000 calls), 1 above (bandwidth-bound)."""
+    return 1000 if nbytes <= 65536 else 1
+
+
 def timed(fn, iters):
     ts = []
     for _ in range(iters):
@@ -25,6 +31,14 @@ def main():
     dist.init_process_group("gloo")
     rank, world = dist.get_rank(), dist.get_world_size()
     sizes = [int(s) for s in os.environ.get("SIZES", "4,1024,65536,1048576,16777216,67108864").split(",")]
+    # Process-wide warm-up, the same in every peer: the timed loop's calls at 4 B, untimed.
+    w = torch.ones(1, dtype=torch.float32)
+    wo = [torch.empty(1, dtype=torch.float32) for _ in range(world)]
+    for _ in range(1000):
+        dist.barrier()
+        dist.all_reduce(w)
+        dist.broadcast(w, 0)
+        dist.all_gather(wo, w)
     for nbytes in sizes:
         n = max(1, nbytes // 4)
         iters = 200 if nbytes <= 65536 else (30 if nbytes <= 1 << 20 else 8)
@@ -35,7 +49,8 @@ def main():
             ("broadcast", lambda: dist.broadcast(x, 0)),
             ("all_gather", lambda: dist.all_gather(outs, x)),
         ]:
-            fn()  # warm-up
+            for _ in range(warmup(nbytes)):
+                fn()
             t = timed(fn, iters)
             if rank == 0:
                 print(json.dumps({"peer": "torch-gloo", "op": op, "world": world, "bytes": n * 4, "sec": t}), flush=True)
