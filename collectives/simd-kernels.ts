@@ -12,6 +12,8 @@
  * The module is assembled here from its bytes (no build step, no download): one exported function per
  * vector op, `f(nbytes)`, computing A[i] = A[i] op B[i] over A = [0, PIECE) and B = [PIECE, 2 PIECE).
  */
+
+import { leb, name, section } from '../src/wasm-bytes.js';
 import type { ReduceOp, TypedArray } from '../src/wire/vocabulary.js';
 
 // The engine's WebAssembly global, as far as this file uses it (the project's lib settings omit its types).
@@ -42,20 +44,6 @@ const OPCODE = {
   f64mul: 0xf2,
 } as const;
 type VectorOp = keyof typeof OPCODE;
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
-const name = (s: string) => [...leb(s.length), ...Buffer.from(s)];
 
 /** for (i = 0; i < n; i += 16) A[i..i+16) = op(A[i..i+16), B[i..i+16)) with n = param 0, i = local 1. */
 function body(opcode: number): number[] {

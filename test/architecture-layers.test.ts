@@ -19,6 +19,7 @@ const LAYERS: Array<[number, string[]]> = [
       'src/atomic-write.ts',
       'src/data/',
       'src/ml/',
+      'src/wasm-bytes.ts',
       'src/trace/',
       'src/flight-record.ts',
     ],

@@ -1,4 +1,4 @@
-import { I32, moduleWithImportedMemory, op, V128 } from './wasm-bytes.js';
+import { I32, moduleWithImportedMemory, op, V128 } from '../wasm-bytes.js';
 
 // The engine's WebAssembly global, as far as this file uses it (the project's lib settings omit its types).
 declare const WebAssembly: {

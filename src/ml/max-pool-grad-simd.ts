@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { I32, moduleWithImportedMemory, op, V128 } from '../wasm-bytes.js';
 import type { WasmHeapBackend } from './conv-simd.js';
 import { maxPool2ReluGrad } from './max-pool-grad.js';
 import { jsKernel } from './tensor-views.js';
-import { I32, moduleWithImportedMemory, op, V128 } from './wasm-bytes.js';
 
 // The engine's WebAssembly global, as far as this file uses it (the project's lib settings omit its types).
 declare const WebAssembly: {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { moduleWithImportedMemory, op } from '../wasm-bytes.js';
 import type { WasmHeapBackend } from './conv-simd.js';
-import { moduleWithImportedMemory, op } from './wasm-bytes.js';
 
 // The engine's WebAssembly global, as far as this file uses it (the project's lib settings omit its types).
 declare const WebAssembly: {

@@ -1,6 +1,6 @@
 /**
  * Just enough of the WebAssembly binary format to assemble small SIMD kernels at run time (no compiler,
- * no build step, no download), as collectives/simd-kernels.ts does for the reductions.
+ * no build step, no download): src/ml/'s training kernels and collectives/simd-kernels.ts's reductions.
  */
 
 export function leb(n: number): number[] {
