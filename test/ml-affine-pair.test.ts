@@ -3,18 +3,11 @@ import t from 'tap';
 import { affinePair } from '../src/ml/affine-pair-simd.js';
 import { selectBackend } from '../src/ml/backend.js';
 import { affine } from '../src/ml/channel-ops.js';
+import { seededFloats } from './helpers/seeded-floats.js';
 
 // The SIMD a·k + (b·p + q) (batch norm's input gradient) against the tfjs ops it replaces, bit for bit.
 
-let seed = 2718;
-function data(n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    out[i] = seed / 2 ** 31 - 1;
-  }
-  return out;
-}
+const data = seededFloats(2718);
 
 t.test('affinePair equals two 1×1 depthwise convs and an add, exactly', async (t) => {
   await selectBackend('wasm');

@@ -2,21 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import t from 'tap';
 import { selectBackend } from '../src/ml/backend.js';
 import { gemmFor } from '../src/ml/simd-gemm.js';
+import { seededFloats } from './helpers/seeded-floats.js';
 
 // tsrun's SIMD filter-gradient kernel (src/ml/conv-filter-grad-simd.ts, reached through the wasm
 // backend's Conv2DBackpropFilter) against a plain JS loop of the definition, on odd shapes: every
 // micro-kernel tile and remainder, 'same' padding with odd and even filters, 'valid', images narrower
 // than the filter, several channel counts.
 
-let seed = 777;
-function data(n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    out[i] = seed / 2 ** 31 - 1;
-  }
-  return out;
-}
+const data = seededFloats(777);
 
 /** dW[a,b,ci,co] = Σ_{n,i,j} x[n, i+a−top, j+b−left, ci]·dy[n,i,j,co], in doubles. */
 function reference(

@@ -2,21 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import t, { type Test } from 'tap';
 import { selectBackend } from '../src/ml/backend.js';
 import { convRowKernels } from '../src/ml/conv-forward-simd.js';
+import { seededFloats } from './helpers/seeded-floats.js';
 
 // tsrun's SIMD forward conv (src/ml/conv-simd.ts, the wasm backend's Conv2D and the core of its
 // Conv2DBackpropInput) against plain JS loops of the definitions, on odd shapes: odd widths (the single-
 // pixel tail), 'same' with odd and even filters, 'valid', images narrower than the filter, several channel
 // counts (column tiles of 1-4 vectors).
 
-let seed = 99;
-function data(n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    out[i] = seed / 2 ** 31 - 1;
-  }
-  return out;
-}
+const data = seededFloats(99);
 
 type Geometry = {
   n: number;

@@ -3,19 +3,12 @@ import t from 'tap';
 import { selectBackend } from '../src/ml/backend.js';
 import { dense } from '../src/ml/dense.js';
 import { simdMatMulTransposeA } from '../src/ml/matmul-tn.js';
+import { seededFloats } from './helpers/seeded-floats.js';
 
 // aᵀ·b through tsrun's SIMD kernel against a plain JS loop, on shapes that hit every tile remainder, and
 // the dense layer's weight gradient (which uses it) against tfjs's cpu backend.
 
-let seed = 4242;
-function data(n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    out[i] = seed / 2 ** 31 - 1;
-  }
-  return out;
-}
+const data = seededFloats(4242);
 
 function worstDiff(got: ArrayLike<number>, want: ArrayLike<number>): { worst: number; scale: number } {
   let worst = 0;
