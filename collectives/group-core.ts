@@ -173,7 +173,7 @@ export class GroupCore implements GroupEndpoint {
 
   private sendTo(call: CallState, peer: number, step: number, data: Uint8Array): Promise<void> {
     const large = data.byteLength > COPY_MAX_BYTES;
-    // A payload the transport copies before send() returns (same-host shared memory, a local link's warm
+    // A payload the transport copies before send() returns (same-host shared memory, a stream link's warm
     // buffers) needs neither our copy nor an acknowledgement.
     const transportCopies = this.world.copiesOnSend(this.members[peer], data.byteLength);
     const needsAck = large && !transportCopies;

@@ -49,7 +49,7 @@ export interface MeshOptions {
    * (shm-plane.ts). Undefined: everything goes over ZeroMQ.
    */
   shmDir?: string;
-  /** Chunk size, heartbeat timeout, local links (default: the environment's, read when the mesh is built). */
+  /** Chunk size, heartbeat timeout, Unix and TCP links (default: the environment's, read when the mesh is built). */
   transport?: Pick<TransportConfig, 'chunkBytes' | 'heartbeatTimeoutMs'> & {
     localSockets?: boolean;
     tcpSockets?: boolean;
