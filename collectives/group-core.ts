@@ -106,6 +106,9 @@ export class GroupCore implements GroupEndpoint {
     const seq = ++this.seq;
     const call = new CallState(seq, fp, describeCall(fp, seq));
     this.calls.set(seq, call);
+    // Recorded before the early messages are checked: a call that a peer's mismatched message breaks at its
+    // start is still this rank's last call in the flight record attached to the error.
+    const flight = recordCall(this.id, this.members, call);
     const early = this.early.get(seq);
     if (early) {
       this.early.delete(seq);
@@ -116,7 +119,6 @@ export class GroupCore implements GroupEndpoint {
     const phase = (n: number): Comm => this.commFor(call, n * PHASE_STRIDE);
     enterCall();
     const started = performance.now();
-    const flight = recordCall(this.id, this.members, call);
     try {
       const result = await Promise.race([body(phase(0), phase), call.failed]);
       await Promise.race([call.allAcked(), call.failed]);
