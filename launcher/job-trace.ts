@@ -8,7 +8,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeTraceParts } from '../src/trace/chrome-trace.js';
-import { nowUs, readParts } from '../src/trace/recorder.js';
+import { nowUs, readParts, wallMinusMonoUs } from '../src/trace/recorder.js';
 import type { TraceEvent, TracePart } from '../src/trace/trace-types.js';
 
 export class JobTrace {
@@ -36,6 +36,8 @@ export class JobTrace {
       sortIndex: -1,
       offsetUs: 0,
       offsetRttUs: 0,
+      offsetMeasured: false,
+      wallMinusMonoUs: wallMinusMonoUs(),
       events: this.events,
     };
     const parts = [own, ...readParts(this.dir), ...this.remote];

@@ -134,7 +134,8 @@ t.test('tsrun --pool --trace: task slices on the workers, flows from the driver'
   );
   for (const f of ends) {
     const s = starts.find((x) => x.id === f.id)!;
-    t.ok(f.ts >= s.ts, 'a task starts after its submission');
+    // One host, one monotonic clock for driver and workers: no alignment error to allow for.
+    t.ok(f.ts >= s.ts, `a task starts after its submission (${f.ts} >= ${s.ts} µs)`);
   }
   checkTimes(t, trace);
 });
@@ -165,21 +166,30 @@ t.test('merge: one process per host, clocks moved by each part’s offset', asyn
     pid: number,
     thread: string,
     sortIndex: number,
-    offsetUs: number,
     ts: number,
+    clock: { offsetUs?: number; wallMinusMonoUs: number },
   ): TracePart => ({
     host,
     pid,
     thread,
     sortIndex,
-    offsetUs,
-    offsetRttUs: 10,
+    offsetUs: clock.offsetUs ?? 0,
+    offsetRttUs: clock.offsetUs === undefined ? 0 : 10,
+    offsetMeasured: clock.offsetUs !== undefined,
+    wallMinusMonoUs: clock.wallMinusMonoUs,
     events: [{ name: 'allReduce', cat: 'collective', ph: 'X', ts, dur: 100 }],
   });
-  // Host b's clock is 5 s ahead: its slice at 5,000,300 µs happened 300 µs after host a's at 0.
+  // Host a is rank 0's (the reference). Host b's clock is 5 s ahead, measured by rank 1: its slice at
+  // 5,000,300 µs happened 300 µs after rank 0's at 0, and a worker on b that measured nothing shares b's
+  // clock (its wall-clock figure, off by 7 ms, is not used). A worker on a shares a's clock, whatever its
+  // own wall-clock sample says. A worker on host c, where nothing was measured, is placed by the
+  // difference of c's and a's wall clocks: c's clock is 2 s behind a's.
   const trace = mergeTraceParts([
-    part('b', 7, 'rank 1', 1, -5_000_000, 5_000_300),
-    part('a', 9, 'rank 0', 0, 0, 0),
+    part('b', 7, 'rank 1', 1, 5_000_300, { offsetUs: -5_000_000, wallMinusMonoUs: 995_000_000 }),
+    part('a', 9, 'rank 0', 0, 0, { wallMinusMonoUs: 1_000_000_000 }),
+    part('b', 8, 'worker 8', 1_000_008, 5_000_500, { wallMinusMonoUs: 995_007_000 }),
+    part('a', 5, 'worker 5', 1_000_005, 400, { wallMinusMonoUs: 1_000_040_000 }),
+    part('c', 3, 'worker 3', 1_000_003, -1_999_000, { wallMinusMonoUs: 1_002_000_000 }),
   ]);
   const procs = trace.traceEvents.filter((e) => e.name === 'process_name');
   t.same(
@@ -187,6 +197,7 @@ t.test('merge: one process per host, clocks moved by each part’s offset', asyn
     [
       [1, 'a'],
       [2, 'b'],
+      [3, 'c'],
     ],
   );
   const x = trace.traceEvents.filter((e) => e.ph === 'X');
@@ -195,7 +206,15 @@ t.test('merge: one process per host, clocks moved by each part’s offset', asyn
     [
       [1, 9, 0],
       [2, 7, 300],
+      [1, 5, 400],
+      [2, 8, 500],
+      [3, 3, 1000],
     ],
+  );
+  t.equal(
+    trace.otherData.startEpochUs,
+    1_000_000_000,
+    'the trace is dated by the reference host’s wall clock',
   );
 });
 

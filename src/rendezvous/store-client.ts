@@ -132,7 +132,7 @@ export class StoreClient {
     ) as Promise<boolean[]>;
   }
 
-  /** The store host's wall clock in microseconds (see src/trace/clock-sync.ts). */
+  /** The store host's monotonic clock in microseconds (see src/trace/recorder.ts, clock-sync.ts). */
   time(timeoutMs: number): Promise<number> {
     return this.request(
       StoreOp.Time,

@@ -1,5 +1,6 @@
 import type * as zmq from 'zeromq';
 import { RendezvousError } from '../errors.js';
+import { hostClockUs } from '../trace/recorder.js';
 import { type CurveRouter, openCurveRouter } from '../transport/curve-router.js';
 import type { JobKeys } from '../transport/keys.js';
 import { type SocketOptions, socketOptionsFromEnv } from '../transport/socket-options.js';
@@ -120,8 +121,8 @@ export class StoreServer {
         this.reply(rid, id, op, 'pong');
         return;
       case StoreOp.Time:
-        // Wall-clock microseconds of the master's host, for the timeline's clock alignment.
-        this.reply(rid, id, op, (performance.timeOrigin + performance.now()) * 1000);
+        // The master host's monotonic clock, the one the timeline's events are stamped with.
+        this.reply(rid, id, op, hostClockUs());
         return;
     }
   }

@@ -1,7 +1,7 @@
 /**
  * This process's timeline recorder. On when TSRUN_TRACE (a file) or TSRUN_TRACE_DIR (set by `tsrun
  * --trace`) is in the environment; otherwise every hook is one boolean test. Events are kept in memory
- * with wall-clock microseconds and written once, when the process exits (or is stopped with SIGTERM), as a
+ * with microseconds of the host's monotonic clock and written once, when the process exits (or is stopped with SIGTERM), as a
  * TracePart: into TSRUN_TRACE_DIR for the launcher to merge, or next to the TSRUN_TRACE file, which is
  * then rebuilt from every part written so far (the last process of the job to exit completes it).
  */
@@ -32,12 +32,47 @@ let thread = env.RANK !== undefined ? `rank ${env.RANK}` : `process ${process.pi
 let sortIndex = env.RANK !== undefined ? Number(env.RANK) : 1_000_000 + process.pid;
 let offsetUs = 0;
 let offsetRttUs = 0;
+let offsetMeasured = false;
 
-const EPOCH_US = performance.timeOrigin * 1000;
+/**
+ * Times are CLOCK_MONOTONIC microseconds (process.hrtime), one clock for every process of a host, not
+ * wall-clock ones from performance.timeOrigin: each process samples that origin once at start-up, and
+ * under load those samples disagree between processes by tens of milliseconds (measured: 48 ms across
+ * 30 processes started beside 4 busy loops), enough to draw a pool task before its submission.
+ * performance.now() counts on the same clock from this process's origin, found here to a microsecond.
+ */
+const MONO_ORIGIN_US = monotonicOriginUs();
 
-/** performance.now() milliseconds -> wall-clock microseconds on this host's clock. */
+function monotonicOriginUs(): number {
+  let gap = Number.POSITIVE_INFINITY;
+  let origin = 0;
+  for (let i = 0; i < 5; i++) {
+    const before = performance.now();
+    const hr = Number(process.hrtime.bigint()) / 1000;
+    const after = performance.now();
+    if (after - before < gap) {
+      gap = after - before;
+      origin = hr - (before + after) * 500;
+    }
+  }
+  return origin;
+}
+
+/** Wall clock minus monotonic clock, to date the trace and to align hosts whose offset was not measured. */
+const WALL_MINUS_MONO_US = performance.timeOrigin * 1000 - MONO_ORIGIN_US;
+
+/** performance.now() milliseconds -> microseconds on this host's monotonic clock. */
 export function monoToUs(mono: number): number {
-  return EPOCH_US + mono * 1000;
+  return MONO_ORIGIN_US + mono * 1000;
+}
+
+export function wallMinusMonoUs(): number {
+  return WALL_MINUS_MONO_US;
+}
+
+/** This host's monotonic clock in microseconds (what the rendezvous store's Time answers). */
+export function hostClockUs(): number {
+  return Number(process.hrtime.bigint()) / 1000;
 }
 
 export function nowUs(): number {
@@ -62,6 +97,7 @@ export function setTraceThread(name: string, order: number, override = false): v
 export function setClockOffset(us: number, rttUs: number): void {
   offsetUs = us;
   offsetRttUs = rttUs;
+  offsetMeasured = true;
 }
 
 /** A complete slice between two performance.now() readings. */
@@ -122,7 +158,17 @@ export function tracePart(): TracePart {
   }
   // Not push(...list): a long job's list would overflow the call stack.
   for (const src of sources) for (const x of src()) out.push(x);
-  return { host: hostname(), pid: process.pid, thread, sortIndex, offsetUs, offsetRttUs, events: out };
+  return {
+    host: hostname(),
+    pid: process.pid,
+    thread,
+    sortIndex,
+    offsetUs,
+    offsetRttUs,
+    offsetMeasured,
+    wallMinusMonoUs: WALL_MINUS_MONO_US,
+    events: out,
+  };
 }
 
 function writeAtomic(file: string, text: string): void {

@@ -17,7 +17,7 @@ export interface TraceEvent {
   args?: Record<string, unknown>;
 }
 
-/** What one traced process writes: its events on its own clock, and that clock's offset to rank 0's. */
+/** What one traced process writes: its events on its host's monotonic clock, and that clock's offset to rank 0's. */
 export interface TracePart {
   host: string;
   pid: number;
@@ -28,6 +28,10 @@ export interface TracePart {
   offsetUs: number;
   /** Round trip of the best clock sample, an error bound of the offset (0 when not measured). */
   offsetRttUs: number;
+  /** Whether offsetUs was measured (a rank on another host than rank 0's). */
+  offsetMeasured: boolean;
+  /** Wall clock minus the events' clock: dates the trace, and aligns a host whose offset was not measured. */
+  wallMinusMonoUs: number;
   events: TraceEvent[];
 }
 
