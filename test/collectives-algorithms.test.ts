@@ -156,6 +156,19 @@ const ALLREDUCES: [string, AllReduceFn][] = [
         select,
       ),
   ],
+  // The pipelined form: pieces run the three steps one after another per step, overlapping across steps.
+  [
+    'allreduce-hierarchical (3 pieces)',
+    (c, x, op) =>
+      allReduceHierarchical(
+        phasesOf(c),
+        Array.from({ length: c.size }, (_, r) => r % 3),
+        x,
+        op,
+        select,
+        3,
+      ),
+  ],
 ];
 
 /** GroupCore's phase(n) over the in-memory Comm: the same ranks, steps offset by n << 24. */

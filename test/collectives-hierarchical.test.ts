@@ -55,7 +55,7 @@ if (why) {
       );
       for (const l of got) {
         t.same(l.failures, [], `rank ${l.rank}: every element exact`);
-        const world = Array(3).fill(`4:allreduce-${algorithm}`);
+        const world = Array(5).fill(`4:allreduce-${algorithm}`);
         t.same(l.algorithms, l.rank === 3 ? world : [...world, `3:allreduce-${algorithm}`], `rank ${l.rank}`);
       }
     });

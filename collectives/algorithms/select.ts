@@ -67,6 +67,14 @@ export const ALLGATHER_ANNOUNCE_MAX_RANKS = 8;
 export const ALLGATHER_EAGER_BYTES = 256 * 1024 - 8;
 /** Reduces up to this many bytes use the binomial tree; larger ones reduce-scatter + gather (Rabenseifner). */
 export const REDUCE_BINOMIAL_MAX_BYTES = 64 * 1024;
+/**
+ * The hierarchical all-reduce runs its three steps on pieces of about this size, so the network step of one
+ * piece overlaps the shared-memory steps of the next and previous (at most HIERARCHICAL_MAX_PIECES). 2 hosts
+ * x 2 ranks at 1 Gbit: 64 MiB 0.69x the flat ring's time in 8 pieces, 1.29x unpipelined; the bound is 2/3
+ * (the cross-host step moves 64 MiB per host each way where the flat ring moves 96).
+ */
+export const HIERARCHICAL_PIECE_BYTES = 8 << 20;
+export const HIERARCHICAL_MAX_PIECES = 32;
 /** Ring segment passes in flight at once. */
 export const RING_PIPELINE_DEPTH = 4;
 
@@ -117,15 +125,26 @@ export function allReduce<T extends TypedArray>(
   const a = allReduceAlgorithm(x.byteLength, comm.size, x.length, phase && comm.hosts);
   comm.note?.(`allreduce-${a}`);
   if (a === 'hierarchical' && phase && comm.hosts) {
-    return allReduceHierarchical(phase, comm.hosts, x, op, {
-      reduce,
-      allReduce,
-      broadcast,
-      reduceScatter: reduceScatterInPlace,
-      allGatherV,
-    });
+    return allReduceHierarchical(
+      phase,
+      comm.hosts,
+      x,
+      op,
+      {
+        reduce,
+        allReduce,
+        broadcast,
+        reduceScatter: reduceScatterInPlace,
+        allGatherV,
+      },
+      hierarchicalPieces(x.byteLength),
+    );
   }
   return a === 'ring' ? allReduceRing(comm, x, op, ringOptions()) : allReduceRecursiveDoubling(comm, x, op);
+}
+
+export function hierarchicalPieces(bytes: number): number {
+  return Math.max(1, Math.min(HIERARCHICAL_MAX_PIECES, Math.round(bytes / HIERARCHICAL_PIECE_BYTES)));
 }
 
 /** In place on every rank; returns x. */
