@@ -4,8 +4,8 @@
  * The hierarchical all-reduce against the flat ring across hosts, in one run: two network-namespace hosts
  * on a private bridge, each with a real sshd (test/helpers/netns.ts; needs root, iproute2 and
  * openssh-server), two ranks on each, launched by `tsrun --hostfile` over SSH. Each round runs the
- * all-reduce benchmark rank (bench/collectives-rank.ts) once hierarchical and once with
- * without TSRUN_HIERARCHICAL=1, alternating, so both see the same machine. Prints one JSON line per measurement,
+ * all-reduce benchmark rank (bench/collectives-rank.ts) once hierarchical (TSRUN_HIERARCHICAL=1, the default)
+ * and once flat (TSRUN_HIERARCHICAL=0), alternating, so both see the same machine. Prints one JSON line per measurement,
  * one summary line per size (median over rounds, ratio hierarchical / flat), and draws
  * results/bench/hierarchical.svg and .png.
  *
@@ -55,7 +55,8 @@ function runJob(hostfile: string, sshOpts: string[], flat: boolean): Promise<Lin
     `SIZES=${sizes}`,
     '-x',
     'OPS=all_reduce',
-    ...(flat ? [] : ['-x', 'TSRUN_HIERARCHICAL=1']),
+    '-x',
+    `TSRUN_HIERARCHICAL=${flat ? 0 : 1}`,
     here('./collectives-rank.ts'),
   ];
   return new Promise((resolve, reject) => {

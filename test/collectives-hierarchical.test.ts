@@ -1,7 +1,7 @@
 // The hierarchical all-reduce across real hosts: two network namespaces with a real sshd each
 // (test/helpers/netns.ts), two ranks on each, launched by tsrun over SSH. Large all-reduces must give exact
 // results and report `allreduce-hierarchical` in the flight recorder, on the world and on a sub-group
-// spanning both hosts; without TSRUN_HIERARCHICAL=1 they stay on the flat ring, with the same results.
+// spanning both hosts (the default); with TSRUN_HIERARCHICAL=0 they stay on the flat ring, same results.
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { createNetnsCluster, netnsUnavailable } from './helpers/netns.js';
@@ -38,11 +38,11 @@ if (why) {
 
   for (const [label, extra, algorithm] of [
     [
-      'TSRUN_HIERARCHICAL=1, 2 hosts x 2 ranks: shared memory within a host, one stream per local rank across',
-      ['-x', 'TSRUN_HIERARCHICAL=1'],
+      'by default, 2 hosts x 2 ranks: shared memory within a host, one stream per local rank across',
+      [],
       'hierarchical',
     ],
-    ['by default: the flat ring, same results', [], 'ring'],
+    ['TSRUN_HIERARCHICAL=0: the flat ring, same results', ['-x', 'TSRUN_HIERARCHICAL=0'], 'ring'],
   ] as const) {
     t.test(label, async (t) => {
       const r = await runTsrun([...common, ...extra, fixture]);
