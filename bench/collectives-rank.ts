@@ -1,5 +1,6 @@
 /**
- * One rank of bench/collectives.ts: times all_reduce, broadcast and all_gather at each size the way
+ * One rank of bench/collectives.ts: times all_reduce, broadcast and all_gather (and reduce_scatter when
+ * OPS names it) at each size the way
  * bench/peers/torch_gloo.py does (barrier before every iteration, median seconds; OPS=all_reduce,... picks
  * the operations), and rank 0 prints
  * one JSON line per measurement.
@@ -41,10 +42,16 @@ for (const nbytes of sizes) {
   const x = new Float32Array(n).fill(1);
   // Like the peers (torch's all_gather(outs, x), MPI_Allgather), the output buffer is the caller's.
   const gathered = new Float32Array(n * pg.size);
+  const block = new Float32Array(
+    Math.floor((n * (pg.rank + 1)) / pg.size) - Math.floor((n * pg.rank) / pg.size),
+  );
   const ops: Array<[string, () => Promise<unknown>]> = [
     ['all_reduce', () => pg.allReduce(x)],
     ['broadcast', () => pg.broadcast(x, 0)],
     ['all_gather', () => pg.allGather(x, { out: gathered })],
+    // Not in the default set: gloo has no reduce-scatter. OPS=reduce_scatter times it alone (the output
+    // buffer is the caller's, as in MPI_Reduce_scatter_block).
+    ['reduce_scatter', () => pg.reduceScatter(x, 'sum', { out: block })],
   ];
   for (const [op, fn] of ops.filter(([name]) => wanted.has(name))) {
     for (let i = 0; i < warmup(nbytes); i++) await fn();

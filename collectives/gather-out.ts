@@ -14,3 +14,20 @@ export function checkGatherOut(core: GroupCore, length: number, counts: readonly
   core.breakGroup(e, true);
   throw e;
 }
+
+/** The same for reduceScatter's `out`: it must hold this rank's block exactly. */
+export function checkReduceScatterOut(
+  core: GroupCore,
+  length: number,
+  n: number,
+  size: number,
+  rank: number,
+): void {
+  const block = Math.floor((n * (rank + 1)) / size) - Math.floor((n * rank) / size);
+  if (length === block) return;
+  const e = new RangeError(
+    `reduceScatter: out has ${length} elements on rank ${core.members[core.rank]} but its block of x (${n} elements over ${size} ranks) has ${block}`,
+  );
+  core.breakGroup(e, true);
+  throw e;
+}

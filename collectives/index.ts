@@ -14,4 +14,9 @@ export { REDUCE_OPS, type ReduceOp, type TypedArray } from '../src/wire/vocabula
 export { FLIGHT_CAPACITY, recentCalls } from './flight-recorder.js';
 export { DEFAULT_TIMEOUT_MS, type InitOptions, init } from './init.js';
 export type { LocOp, LocResult } from './prefix-loc-object-calls.js';
-export { type AllGatherOptions, type CollectiveOptions, ProcessGroup } from './process-group.js';
+export {
+  type AllGatherOptions,
+  type CollectiveOptions,
+  ProcessGroup,
+  type ReduceScatterOptions,
+} from './process-group.js';

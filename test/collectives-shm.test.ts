@@ -105,3 +105,24 @@ t.test('allGather into a caller buffer; a wrong length fails every rank at once'
     );
   }
 });
+
+t.test(
+  'reduceScatter into a new result or a caller buffer, x unmodified; a wrong out fails every rank',
+  async (t) => {
+    const out = await runRanksSettled<{ failures: string[]; error: string }>(
+      { timeoutMs: 60_000 },
+      3,
+      MODULE,
+      'reduceScatterOut',
+    );
+    for (const o of out) {
+      if (!o.ok) throw o.error;
+      t.same(o.value.failures, [], `rank ${o.rank}: every block exact, x unmodified`);
+      t.match(
+        o.value.error,
+        /(RangeError|TsrunError): reduceScatter: out has \d+ elements on rank 1 but its block/,
+        `rank ${o.rank}`,
+      );
+    }
+  },
+);

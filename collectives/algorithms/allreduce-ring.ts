@@ -46,7 +46,17 @@ export async function allReduceRing<T extends TypedArray>(
     const base = pass * stepsPerPass;
     // x's segment of block rank-1 goes out uncopied: we overwrite it only after the completed block rank-1
     // arrives below, and its reduction chain passed through rank+1 after rank+1 received our segment.
-    const mine = await reduceScatterPass(comm, x, op, layout, pass, base, false, ALGORITHM, lender);
+    const mine = await reduceScatterPass(
+      comm,
+      x,
+      op,
+      layout,
+      pass,
+      base,
+      false,
+      ALGORITHM,
+      lender && { kind: 'in-place', lender },
+    );
     // 'avg' divides here, once, on the segment's owner: the completed segments are forwarded from x, so
     // dividing x at the end would alter bytes still on their way to the next rank.
     if (op === 'avg') finishAvg(mine, size);

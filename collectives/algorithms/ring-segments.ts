@@ -9,7 +9,16 @@
 import type { ReduceOp, TypedArray } from '../../src/wire/vocabulary.js';
 import type { Comm } from '../comm.js';
 import { reduceTo } from '../reduce-kernels.js';
-import { blockStart, bytesOf, copyBytes, ctorOf, mod, sliceView, viewAs } from './typed-views.js';
+import {
+  blockStart,
+  bytesOf,
+  copyBytes,
+  ctorOf,
+  mod,
+  scratchLike,
+  sliceView,
+  viewAs,
+} from './typed-views.js';
 
 /** Buffers a pass borrows for one incoming segment and gives back once it is reduced. */
 export interface ScratchLender {
@@ -73,6 +82,22 @@ export function segmentEnd(layout: RingLayout, pass: number, block: number): num
  * a causal proof of delivery later (the completed block r-1 comes back around the ring), reduce-scatter
  * does not and must copy.
  */
+/** Where a pass's reduction goes. */
+export type PassTarget<T extends TypedArray> =
+  /** Into new receive buffers; the result is the last of them. */
+  | { kind: 'fresh' }
+  /**
+   * Into x itself, receiving each incoming partial into a borrowed buffer (given back once reduced): no
+   * fresh memory per segment, and the result is x's segment. For callers that may write x (all-reduce).
+   */
+  | { kind: 'in-place'; lender: ScratchLender }
+  /**
+   * x stays unmodified: partials arrive in borrowed buffers, partials passed on are reduced into the Comm's
+   * scratch (kept until the call ends: their sends may still be read), and this rank's segment is reduced
+   * straight into `out` (this rank's block, which starts at element `lo` of x).
+   */
+  | { kind: 'into-out'; lender: ScratchLender; out: T; lo: number };
+
 export async function reduceScatterPass<T extends TypedArray>(
   comm: Comm,
   x: T,
@@ -82,11 +107,7 @@ export async function reduceScatterPass<T extends TypedArray>(
   stepBase: number,
   copyFirstSend: boolean,
   algorithm: string,
-  /**
-   * Reduce into x itself, receiving each incoming partial into a borrowed buffer (given back once reduced):
-   * no fresh memory per segment, and the result is x's segment. For callers that may write x (all-reduce).
-   */
-  inPlace?: ScratchLender,
+  target: PassTarget<T> = { kind: 'fresh' },
 ): Promise<T> {
   const { rank, size } = comm;
   const ctor = ctorOf(x);
@@ -102,25 +123,32 @@ export async function reduceScatterPass<T extends TypedArray>(
     const end = segmentEnd(layout, pass, block);
     const step = stepBase + s;
     const mine = sliceView(x, start, end);
-    if (inPlace && comm.recvInto) {
+    if (target.kind !== 'fresh' && comm.recvInto) {
       const bytes = (end - start) * x.BYTES_PER_ELEMENT;
-      const lent = inPlace.take(bytes);
+      const lent = target.lender.take(bytes);
       await Promise.all([
         comm.send(right, step, outgoing),
         comm.recvInto(left, step, lent.subarray(0, bytes)),
       ]);
+      const incoming = viewAs<T>(ctor, lent.subarray(0, bytes), end - start, {
+        comm,
+        peer: left,
+        step,
+        algorithm,
+      });
+      if (target.kind === 'in-place') {
+        partial = mine;
+      } else if (s === size - 2) {
+        partial = sliceView(target.out, start - target.lo, end - target.lo);
+      } else {
+        partial = scratchLike<T>(comm, ctor, end - start);
+      }
       // Same operands in the same order as below (incoming partial on the left): the same bits.
-      reduceTo(
-        mine,
-        viewAs<T>(ctor, lent.subarray(0, bytes), end - start, { comm, peer: left, step, algorithm }),
-        mine,
-        op,
-      );
-      inPlace.give(lent);
-      // x is written here only at blocks this rank never sent from x; the reduced segment leaves from x
-      // and is overwritten only by the completed block, which arrives after the right neighbour has it.
-      partial = mine;
-      outgoing = bytesOf(mine);
+      reduceTo(partial, incoming, mine, op);
+      target.lender.give(lent);
+      // In place, x is written here only at blocks this rank never sent from x; the reduced segment leaves
+      // from x and is overwritten only by the completed block, which arrives after the right neighbour has it.
+      outgoing = bytesOf(partial);
       continue;
     }
     const [, buf] = await Promise.all([comm.send(right, step, outgoing), comm.recv(left, step)]);

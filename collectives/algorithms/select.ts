@@ -203,9 +203,9 @@ export function reduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, roo
 }
 
 /** This rank's block [floor(n*r/p), floor(n*(r+1)/p)) of the reduction; x is unmodified. */
-export function reduceScatter<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp): Promise<T> {
+export function reduceScatter<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, out?: T): Promise<T> {
   comm.note?.('reduce-scatter-ring');
-  return reduceScatterRing(comm, x, op, ringOptions());
+  return reduceScatterRing(comm, x, op, { ...ringOptions(), out });
 }
 
 /** The same, allowed to write x (a step of a composed all-reduce): the result is a view of x. */

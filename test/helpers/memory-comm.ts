@@ -23,6 +23,8 @@ export class MemoryCommError extends Error {
 interface Message {
   readonly original: Uint8Array;
   readonly snapshot: Uint8Array;
+  /** With completeSends: resolves the sender's send once the message is delivered. */
+  readonly delivered?: () => void;
 }
 
 interface Waiter {
@@ -35,6 +37,11 @@ export interface MemoryWorldOptions {
   seed?: number;
   /** Deliveries wait 1..maxDelayTurns setImmediate turns. */
   maxDelayTurns?: number;
+  /**
+   * Like GroupCore's Comm: a send resolves only once the peer received it (so `sendsCompleteOnReturn` is
+   * true), and the Comm offers `recvInto` and `scratch` — the paths algorithms take over the real transport.
+   */
+  completeSends?: boolean;
 }
 
 const key = (src: number, dst: number, step: number) => `${src}->${dst}@${step}`;
@@ -50,6 +57,7 @@ export class MemoryWorld {
   private progress = 0;
   private random: number;
   private readonly maxDelayTurns: number;
+  private readonly completeSends: boolean;
 
   constructor(
     readonly size: number,
@@ -57,6 +65,7 @@ export class MemoryWorld {
   ) {
     this.random = (options.seed ?? 1) >>> 0 || 1;
     this.maxDelayTurns = options.maxDelayTurns ?? 3;
+    this.completeSends = options.completeSends ?? false;
     this.comms = Array.from({ length: size }, (_, rank) => this.makeComm(rank));
   }
 
@@ -84,7 +93,19 @@ export class MemoryWorld {
   }
 
   private makeComm(rank: number): Comm {
-    return {
+    const recv = (peer: number, step: number): Promise<Uint8Array> => {
+      this.checkPeer(rank, peer, 'receives from');
+      const k = key(peer, rank, step);
+      if (this.used.has(`recv ${k}`))
+        return Promise.reject(this.fail(new MemoryCommError(`duplicate recv ${k}`)));
+      this.used.add(`recv ${k}`);
+      return new Promise<Uint8Array>((resolve, reject) => {
+        this.waiters.set(k, { resolve, reject });
+        this.progress++;
+        this.match(k);
+      });
+    };
+    const comm: Comm = {
       rank,
       size: this.size,
       send: async (peer, step, data) => {
@@ -92,22 +113,30 @@ export class MemoryWorld {
         const k = key(rank, peer, step);
         if (this.used.has(`send ${k}`)) throw this.fail(new MemoryCommError(`duplicate send ${k}`));
         this.used.add(`send ${k}`);
-        this.messages.set(k, { original: data, snapshot: data.slice() });
+        let delivered: (() => void) | undefined;
+        const done = this.completeSends ? new Promise<void>((r) => (delivered = r)) : undefined;
+        this.messages.set(k, { original: data, snapshot: data.slice(), delivered });
         this.progress++;
         this.match(k);
+        await done;
       },
-      recv: (peer, step) => {
-        this.checkPeer(rank, peer, 'receives from');
-        const k = key(peer, rank, step);
-        if (this.used.has(`recv ${k}`))
-          return Promise.reject(this.fail(new MemoryCommError(`duplicate recv ${k}`)));
-        this.used.add(`recv ${k}`);
-        return new Promise<Uint8Array>((resolve, reject) => {
-          this.waiters.set(k, { resolve, reject });
-          this.progress++;
-          this.match(k);
-        });
+      recv,
+    };
+    if (!this.completeSends) return comm;
+    return {
+      ...comm,
+      sendsCompleteOnReturn: true,
+      recvInto: async (peer, step, dst) => {
+        const buf = await recv(peer, step);
+        if (buf.byteLength !== dst.byteLength)
+          throw this.fail(
+            new MemoryCommError(
+              `recvInto ${key(peer, rank, step)}: ${buf.byteLength} bytes into ${dst.byteLength}`,
+            ),
+          );
+        dst.set(buf);
       },
+      scratch: (bytes) => new Uint8Array(new ArrayBuffer(bytes + 8), 8, bytes),
     };
   }
 
@@ -141,6 +170,7 @@ export class MemoryWorld {
       buf.set(snapshot);
       new Uint8Array(backing, 0, 8).fill(0xee);
       waiter.resolve(buf);
+      message.delivered?.();
     };
     setImmediate(deliver);
   }
