@@ -1,5 +1,6 @@
 /**
  * npm run bench:collectives -- [--world 2] [--sizes 4,1024,...] [--no-peer] [--no-curve] [--zmq]
+ *                               [--hosts [--rate 1gbit]]
  *
  * Runs, in one run on this host: the tsrun collectives benchmark on `--world` local ranks (same-host
  * shared memory for large payloads, PLAIN+token; then CURVE unless --no-curve; with --zmq also with
@@ -9,6 +10,11 @@
  * Prints every JSON line, then one summary line per (op, bytes) with the ratios against the peers and the
  * bus bandwidth (NCCL-tests' definition), and draws results/bench/collectives.svg and .png (time vs size,
  * log-log, one line per system).
+ *
+ * `--hosts` then runs the two multi-host configurations in the same run (root: network-namespace hosts over
+ * SSH and TCP): bench/across-hosts.ts (2 hosts x 1 rank against raw zeromq.js TCP) and bench/hierarchical.ts
+ * (2 hosts x 2 ranks, hierarchical against the flat ring), with `--rate` shaping their links; each prints its
+ * own summary lines and chart.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -245,3 +251,16 @@ const spec: TopLevelSpec = {
 mkdirSync(`${root}results/bench`, { recursive: true });
 const chart = await renderChart(spec, `${root}results/bench`, 'collectives');
 console.log(JSON.stringify({ chart: chart.svgFile, png: chart.pngFile }));
+
+if (args.includes('--hosts')) {
+  const rate = flag('rate', '');
+  for (const script of ['./across-hosts.ts', './hierarchical.ts']) {
+    const [cmd, ...argv] = tsxCommand(here(script), rate ? ['--rate', rate] : []);
+    const code = await new Promise<number | null>((resolve) => {
+      const p = spawn(cmd, argv, { cwd: root, stdio: 'inherit' });
+      p.on('error', () => resolve(null));
+      p.on('exit', (c) => resolve(c));
+    });
+    if (code !== 0) console.error(`bench: ${script} exited with ${code}`);
+  }
+}
