@@ -255,9 +255,9 @@ console.log(JSON.stringify({ chart: chart.svgFile, png: chart.pngFile }));
 if (args.includes('--hosts')) {
   const rate = flag('rate', '');
   for (const script of ['./across-hosts.ts', './hierarchical.ts']) {
-    const [cmd, ...argv] = tsxCommand(here(script), rate ? ['--rate', rate] : []);
+    const argv = tsxCommand(here(script), rate ? ['--rate', rate] : []);
     const code = await new Promise<number | null>((resolve) => {
-      const p = spawn(cmd, argv, { cwd: root, stdio: 'inherit' });
+      const p = spawn(process.execPath, argv, { cwd: root, stdio: 'inherit' });
       p.on('error', () => resolve(null));
       p.on('exit', (c) => resolve(c));
     });
