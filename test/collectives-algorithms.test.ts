@@ -145,31 +145,23 @@ const ALLREDUCES: [string, AllReduceFn][] = [
   ['select.allReduce', (c, x, op) => select.allReduce(c, x, op)],
   // Hosts interleaved (rank r on host r mod 3) so sub-group numbering differs from group numbering; sizes
   // that are multiples of 3 take the reduce-scatter path, the others the leaders' path.
-  [
-    'allreduce-hierarchical',
-    (c, x, op) =>
-      allReduceHierarchical(
-        phasesOf(c),
-        Array.from({ length: c.size }, (_, r) => r % 3),
-        x,
-        op,
-        select,
-      ),
-  ],
+  ['allreduce-hierarchical', hierarchicalOnThreeHosts(1)],
   // The pipelined form: pieces run the three steps one after another per step, overlapping across steps.
-  [
-    'allreduce-hierarchical (3 pieces)',
-    (c, x, op) =>
-      allReduceHierarchical(
-        phasesOf(c),
-        Array.from({ length: c.size }, (_, r) => r % 3),
-        x,
-        op,
-        select,
-        3,
-      ),
-  ],
+  ['allreduce-hierarchical (3 pieces)', hierarchicalOnThreeHosts(3)],
 ];
+
+/** The hierarchical all-reduce with rank r on host r mod 3, in `pieces` pieces. */
+function hierarchicalOnThreeHosts(pieces: number): AllReduceFn {
+  return (c, x, op) =>
+    allReduceHierarchical(
+      phasesOf(c),
+      Array.from({ length: c.size }, (_, r) => r % 3),
+      x,
+      op,
+      select,
+      pieces,
+    );
+}
 
 /** GroupCore's phase(n) over the in-memory Comm: the same ranks, steps offset by n << 24. */
 function phasesOf(c: Comm): (n: number) => Comm {
