@@ -11,7 +11,7 @@
  *
  * The steps are the flat algorithms of select.ts on sub-groups, each in its own phase of the call.
  *
- * Pipelined (as coll/han does): the vector is cut into `segments` pieces, and each piece runs the three
+ * Pipelined (as coll/han does): the vector is cut into `pieces` pieces, and each piece runs the three
  * steps, one piece after another per step, so the network carries piece k while shared memory reduces
  * piece k+1 and gathers piece k-1; run one after another, the steps left the network idle for a third
  * of the call (2 hosts x 2 ranks, 64 MiB at 1 Gbit: reduce-scatter 25-170 ms, gather 10-190 ms, around
@@ -21,7 +21,7 @@
  * the gather writes the peer's blocks, which the reduce-scatter sent to that peer, and the peer gathers
  * only after its reduce-scatter received them; the cross-host step touches this rank's own block only, and
  * the gather only reads it. 'avg' divides once at the end, after every send was acknowledged (dividing a
- * block whose cross-host send was still in flight would send halved values: the 'avg' bug of session 5).
+ * block whose cross-host send was still in flight would send divided values to the other host).
  *
  * Bitwise reproducibility: every element is reduced along one fixed order (within its host, then across
  * hosts in an all-reduce that gives identical bits on every rank), then only copied: every rank gets the
@@ -49,7 +49,7 @@ export async function allReduceHierarchical<T extends TypedArray>(
   x: T,
   op: ReduceOp,
   flat: FlatAlgorithms,
-  segments = 1,
+  pieces = 1,
 ): Promise<T> {
   assertOpSupported(x, op);
   const rank = phase(1).rank;
@@ -57,8 +57,8 @@ export async function allReduceHierarchical<T extends TypedArray>(
   // 'avg' must divide by the whole group once, not by each sub-group.
   const inner: ReduceOp = op === 'avg' ? 'sum' : op;
   if (column && x.length >= local.length) {
-    const pieces = Math.max(1, Math.min(segments, Math.floor(x.length / local.length)));
-    await pipelinedSteps(phase, local, column, x, inner, pieces, flat);
+    const cut = Math.max(1, Math.min(pieces, Math.floor(x.length / local.length)));
+    await pipelinedSteps(phase, local, column, x, inner, cut, flat);
     if (op === 'avg') {
       await phase(1).settle?.();
       finishAvg(x, hosts.length);
