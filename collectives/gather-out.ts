@@ -1,3 +1,4 @@
+import { blockStart } from './algorithms/typed-views.js';
 import type { GroupCore } from './group-core.js';
 
 /**
@@ -23,7 +24,7 @@ export function checkReduceScatterOut(
   size: number,
   rank: number,
 ): void {
-  const block = Math.floor((n * (rank + 1)) / size) - Math.floor((n * rank) / size);
+  const block = blockStart(n, size, rank + 1) - blockStart(n, size, rank);
   if (length === block) return;
   const e = new RangeError(
     `reduceScatter: out has ${length} elements on rank ${core.members[core.rank]} but its block of x (${n} elements over ${size} ranks) has ${block}`,

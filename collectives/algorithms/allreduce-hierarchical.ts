@@ -33,6 +33,7 @@ import type { Comm } from '../comm.js';
 import { assertOpSupported, finishAvg } from '../reduce-kernels.js';
 import { hostLayout } from './host-layout.js';
 import { onSubgroup, subComm } from './sub-comm.js';
+import { blockStart } from './typed-views.js';
 
 export interface FlatAlgorithms {
   reduce<T extends TypedArray>(comm: Comm, x: T, op: ReduceOp, root: number): Promise<T>;
@@ -94,7 +95,7 @@ async function pipelinedSteps<T extends TypedArray>(
   let gathered: Promise<unknown> = Promise.resolve();
   const all: Promise<unknown>[] = [];
   for (let k = 0; k < pieces; k++) {
-    const piece = x.subarray(blockEnd(x.length, k, pieces), blockEnd(x.length, k + 1, pieces)) as T;
+    const piece = x.subarray(blockStart(x.length, pieces, k), blockStart(x.length, pieces, k + 1)) as T;
     const p = 3 * k;
     const block = scattered.then(() =>
       within > 1 ? inSubgroup(phase(p + 1), local, (c) => flat.reduceScatter(c, piece, op)) : piece,
@@ -103,7 +104,7 @@ async function pipelinedSteps<T extends TypedArray>(
       column.length > 1 ? inSubgroup(phase(p + 2), column, (c) => flat.allReduce(c, b, op)) : b,
     );
     const counts = local.map(
-      (_, i) => blockEnd(piece.length, i + 1, within) - blockEnd(piece.length, i, within),
+      (_, i) => blockStart(piece.length, within, i + 1) - blockStart(piece.length, within, i),
     );
     const done = Promise.all([across, gathered]).then(([b]) =>
       within > 1 ? inSubgroup(phase(p + 3), local, (c) => flat.allGatherV(c, b, counts, piece)) : undefined,
@@ -119,9 +120,4 @@ async function pipelinedSteps<T extends TypedArray>(
 /** A step on a sub-group whose sends the pipeline may leave in flight (see the file's comment). */
 function inSubgroup<R>(comm: Comm, members: readonly number[], step: (sub: Comm) => Promise<R>): Promise<R> {
   return step(subComm(comm, members, comm.sendsCompleteOnReturn === true));
-}
-
-/** Where block i of n elements split among p ranks begins (reduce-scatter's blocks: floor(n*i/p)). */
-function blockEnd(n: number, i: number, p: number): number {
-  return Math.floor((n * i) / p);
 }

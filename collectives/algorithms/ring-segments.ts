@@ -72,16 +72,6 @@ export function segmentEnd(layout: RingLayout, pass: number, block: number): num
   return segmentStart(layout, pass + 1, block);
 }
 
-/**
- * One reduce-scatter pass over the ring (size-1 steps from `stepBase`). At step s rank r sends its partial of
- * block r-s-1 right and reduces the partial of block r-s-2 arriving from the left, so after size-1 steps it
- * holds the complete segment of its own block r. Each segment is reduced exactly once along one chain,
- * incoming partial on the left, so the result has the same bits wherever it is later copied.
- *
- * x is only read. Its first outgoing segment is sent as-is unless `copyFirstSend`: the ring all-reduce gets
- * a causal proof of delivery later (the completed block r-1 comes back around the ring), reduce-scatter
- * does not and must copy.
- */
 /** Where a pass's reduction goes. */
 export type PassTarget<T extends TypedArray> =
   /** Into new receive buffers; the result is the last of them. */
@@ -98,6 +88,16 @@ export type PassTarget<T extends TypedArray> =
    */
   | { kind: 'into-out'; lender: ScratchLender; out: T; lo: number };
 
+/**
+ * One reduce-scatter pass over the ring (size-1 steps from `stepBase`). At step s rank r sends its partial of
+ * block r-s-1 right and reduces the partial of block r-s-2 arriving from the left, so after size-1 steps it
+ * holds the complete segment of its own block r. Each segment is reduced exactly once along one chain,
+ * incoming partial on the left, so the result has the same bits wherever it is later copied.
+ *
+ * x is only read, unless the target is 'in-place'. Its first outgoing segment is sent as-is unless `copyFirstSend`: the ring all-reduce gets
+ * a causal proof of delivery later (the completed block r-1 comes back around the ring), reduce-scatter
+ * does not and must copy.
+ */
 export async function reduceScatterPass<T extends TypedArray>(
   comm: Comm,
   x: T,

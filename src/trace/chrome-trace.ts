@@ -14,8 +14,8 @@ export function mergeTraceParts(parts: TracePart[], meta: Record<string, unknown
   const sorted = [...parts].sort((a, b) => a.sortIndex - b.sortIndex || a.pid - b.pid);
   const hostPid = new Map<string, number>();
   for (const p of sorted) if (!hostPid.has(p.host)) hostPid.set(p.host, hostPid.size + 1);
-  const offsets = clockOffsets(sorted);
   const anchor = referencePart(sorted);
+  const offsets = clockOffsets(sorted, anchor);
   let t0 = Number.POSITIVE_INFINITY;
   for (const [i, p] of sorted.entries()) for (const e of p.events) t0 = Math.min(t0, e.ts + offsets[i]);
   if (!Number.isFinite(t0)) t0 = 0;
@@ -53,14 +53,17 @@ function referencePart(sorted: TracePart[]): TracePart | undefined {
   );
 }
 
-/** What turns a merged time into the reference host's wall clock. */
-function epochShift(anchor: TracePart | undefined): number {
-  if (!anchor) return 0;
-  return anchor.wallMinusMonoUs - (anchor.offsetMeasured ? anchor.offsetUs : 0);
+/** A part's own offset to rank 0's clock: 0 where none was measured. */
+function ownOffset(p: TracePart): number {
+  return p.offsetMeasured ? p.offsetUs : 0;
 }
 
-function clockOffsets(sorted: TracePart[]): number[] {
-  const anchor = referencePart(sorted);
+/** What turns a merged time into the reference host's wall clock. */
+function epochShift(anchor: TracePart | undefined): number {
+  return anchor ? anchor.wallMinusMonoUs - ownOffset(anchor) : 0;
+}
+
+function clockOffsets(sorted: TracePart[], anchor: TracePart | undefined): number[] {
   const measuredOnHost = new Map<string, number>();
   for (const p of sorted)
     if (p.offsetMeasured && !measuredOnHost.has(p.host)) measuredOnHost.set(p.host, p.offsetUs);
@@ -69,7 +72,7 @@ function clockOffsets(sorted: TracePart[]): number[] {
     const onHost = measuredOnHost.get(p.host);
     if (onHost !== undefined) return onHost;
     if (!anchor) return 0;
-    const base = anchor.offsetMeasured ? anchor.offsetUs : 0;
+    const base = ownOffset(anchor);
     return p.host === anchor.host ? base : base + p.wallMinusMonoUs - anchor.wallMinusMonoUs;
   });
 }
